@@ -1,0 +1,183 @@
+"""Log in through the Cognito Hosted UI, keep tokens server-side, guard pages."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import secrets
+import time
+from typing import Any
+from typing import Callable
+from urllib.parse import urlsplit
+
+import requests
+from authlib.integrations.base_client import OAuthError
+from flask import Blueprint
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+
+from . import cognito
+from .tokens import LEEWAY
+from .tokens import ExpiredToken
+from .tokens import InvalidToken
+
+log = logging.getLogger(__name__)
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+LAST_SEEN_GRANULARITY = 60  # rewrite last_seen at most once a minute (one store write)
+
+
+@bp.get("/login")
+def login() -> Any:
+    """Start the authorization-code flow; `next` is kept here, never in `state`."""
+    next_path = safe_next(request.args.get("next"))
+    session.pop("next", None)
+    if next_path:
+        session["next"] = next_path
+    redirect_uri = current_app.config["BASE_URL"] + "/auth/authorize"
+    return cognito.client.authorize_redirect(redirect_uri,
+                                             nonce=secrets.token_urlsafe(32))
+
+
+@bp.get("/authorize")
+def authorize() -> Any:
+    """The redirect_uri: exchange the code, verify the ID token, start a new session."""
+    token = cognito.client.authorize_access_token(leeway=LEEWAY)
+    claims = token.get("userinfo")
+    if not claims:  # authlib verifies only when the state held a nonce: fail closed
+        raise OAuthError(error="missing_id_token")
+    next_path = session.get("next")
+    current_app.session_interface.regenerate(session)  # no fixation
+    session.clear()
+    now = int(time.time())
+    session.update(user=identity(claims), login_at=now, last_seen=now, tokens={
+        "id_token": token["id_token"], "access_token": token.get("access_token"),
+        "refresh_token": token.get("refresh_token")})
+    log.info("login user=%s", user_hash(claims["sub"]))
+    response = redirect(next_path or url_for("posts.index"))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    """Revoke the refresh token, delete the session, then end Cognito's own session."""
+    refresh_token = (session.get("tokens") or {}).get("refresh_token")
+    if refresh_token:
+        cognito.revoke(refresh_token)
+    session.clear()
+    return redirect(cognito.logout_url())
+
+
+@bp.errorhandler(OAuthError)
+def sign_in_failed(error: OAuthError) -> Any:
+    """A refused, forged, replayed or failed callback: a page, never a 500."""
+    log.warning("sign-in failed: %s", error.error)
+    session.pop("next", None)
+    return render_template("auth/failed.html"), 400
+
+
+@bp.app_errorhandler(requests.RequestException)
+def provider_unreachable(error: requests.RequestException) -> Any:
+    """Cognito could not be reached in time."""
+    log.warning("identity provider unreachable: %s", type(error).__name__)
+    return render_template("auth/failed.html", unreachable=True), 503
+
+
+def identity(claims: dict) -> dict:
+    """What the session keeps about the user, from verified ID-token claims."""
+    return {
+        "iss": claims["iss"],
+        "sub": claims["sub"],
+        "username": claims.get("cognito:username") or claims["sub"],
+        "email": claims.get("email") if claims.get("email_verified") is True else None,
+        "groups": list(claims.get("cognito:groups") or []),
+    }
+
+
+def safe_next(value: str | None) -> str | None:
+    """Return `value` if it is a same-site relative path, else None."""
+    if not value or len(value) > 2000 or not value.startswith("/"):
+        return None
+    if value.startswith("//") or "\\" in value or any(c < " " for c in value):
+        return None
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else None
+
+
+def user_hash(sub: str) -> str:
+    """A short, non-reversible tag for a user in log lines."""
+    return hashlib.sha256(sub.encode()).hexdigest()[:12]
+
+
+@bp.before_app_request
+def load_logged_in_user() -> None:
+    """Set `g.user` from the session, ending sessions past their idle or absolute limit."""
+    g.user = None
+    user = session.get("user")
+    if not user:
+        return
+    config, now = current_app.config, int(time.time())
+    if (now - session.get("last_seen", 0) > config["SESSION_IDLE_TIMEOUT"]
+            or now - session.get("login_at", 0) > config["SESSION_ABSOLUTE_TIMEOUT"]):
+        log.info("session timed out user=%s", user_hash(user["sub"]))
+        session.clear()
+        return
+    g.user = user
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve `view` only to a user whose stored ID token verifies (refreshed if expired)."""
+
+    @functools.wraps(view)
+    def wrapped(**kwargs: Any) -> Any:
+        if g.user is None or not token_still_valid():
+            session.clear()
+            g.user = None
+            path = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for("auth.login", next=path))
+        now = int(time.time())
+        if now - session["last_seen"] >= LAST_SEEN_GRANULARITY:
+            session["last_seen"] = now
+        return view(**kwargs)
+
+    return wrapped
+
+
+def token_still_valid() -> bool:
+    """Re-verify the stored ID token; refresh it once if it has only expired."""
+    tokens, user = session.get("tokens") or {}, g.user
+    try:
+        claims = cognito.verify_id_token(tokens.get("id_token"))
+    except ExpiredToken:
+        claims = refresh_tokens(tokens)
+    except InvalidToken as error:
+        log.warning("stored ID token refused: %s user=%s", error.reason,
+                    user_hash(user["sub"]))
+        return False
+    if claims is None or (claims["sub"], claims["iss"]) != (user["sub"], user["iss"]):
+        return False
+    g.user = session["user"]
+    return True
+
+
+def refresh_tokens(tokens: dict) -> dict | None:
+    """Trade the refresh token for new tokens and store them; None if refused."""
+    if not tokens.get("refresh_token"):
+        return None
+    try:
+        fresh = cognito.refresh(tokens["refresh_token"])
+        claims = cognito.verify_id_token(fresh.get("id_token"))
+    except (OAuthError, InvalidToken, requests.RequestException) as error:
+        log.warning("token refresh failed: %s", type(error).__name__)
+        return None
+    session["tokens"] = {
+        "id_token": fresh["id_token"], "access_token": fresh.get("access_token"),
+        "refresh_token": fresh.get("refresh_token") or tokens["refresh_token"]}
+    session["user"] = {**g.user, "groups": list(claims.get("cognito:groups") or [])}
+    return claims

@@ -1,0 +1,61 @@
+"""Local mode: the blog and its local Cognito on one loopback server, no AWS needed.
+
+The blog learns its own URL from the first request (on a loopback host only) unless
+BLOG_BASE_URL says it, then points its Cognito settings at the local provider.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Flask
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import request
+
+from . import cognito
+from . import localcognito
+from .csrf import csrf
+from .config import LOOPBACK_HOSTS
+
+_lock = threading.Lock()
+
+
+def init_app(app: Flask) -> None:
+    """Serve the local Cognito and bind the blog to it."""
+    localcognito.init_app(app)
+    csrf.exempt(app.blueprints["localcognito"])  # it checks its own forms' tokens
+    if app.config.get("BASE_URL"):
+        bind(app, app.config["BASE_URL"])
+    app.before_request(use_one_base_url)
+
+
+def bind(app: Flask, base_url: str) -> None:
+    """Point every Cognito setting at the local provider served at `base_url`."""
+    client = localcognito.ensure_client(app, base_url)
+    issuer = base_url + "/_cognito"
+    app.config.update(
+        BASE_URL=base_url, COGNITO_ISSUER=issuer, COGNITO_DOMAIN=issuer,
+        COGNITO_METADATA_URL=issuer + "/.well-known/openid-configuration",
+        COGNITO_CLIENT_ID=client["client_id"],
+        COGNITO_CLIENT_SECRET=client["client_secret"])
+    cognito.register(app)
+
+
+def use_one_base_url() -> Any:
+    """Bind on the first request; send other host spellings to the bound one.
+
+    Cookies and the token issuer depend on the host, so one spelling is used throughout.
+    """
+    if request.host.rsplit(":", 1)[0].strip("[]") not in LOOPBACK_HOSTS:
+        abort(400, "Local mode serves only localhost, 127.0.0.1 and [::1].")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    served_at = request.host_url.rstrip("/")
+    with _lock:
+        if not app.config.get("BASE_URL"):
+            bind(app, served_at)
+    if served_at != app.config["BASE_URL"] and request.method in ("GET", "HEAD"):
+        return redirect(app.config["BASE_URL"] + request.full_path.rstrip("?"))
+    return None

@@ -1,0 +1,118 @@
+"""RSA signing keys kept in the instance folder, their JWKS and JWT signing."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+import time
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
+from flask import current_app
+from flask import g
+from jwt.algorithms import RSAAlgorithm
+
+KEYS_NAME = "localcognito-keys.json"
+_lock = threading.RLock()
+
+
+def _path(app: Flask) -> str:
+    return os.path.join(app.instance_path, KEYS_NAME)
+
+
+def _new_key() -> dict[str, Any]:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    kid = base64.b64encode(os.urandom(32)).decode()
+    jwk = json.loads(RSAAlgorithm.to_jwk(private))
+    jwk.pop("key_ops", None)
+    jwk.update(kid=kid, alg="RS256", use="sig")
+    return {"kid": kid, "jwk": jwk, "created_at": int(time.time()), "retired_at": None}
+
+
+def _write(path: str, keys: list[dict[str, Any]]) -> None:
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"keys": keys}, f)
+    os.replace(tmp, path)
+
+
+def load_keys(app: Flask) -> list[dict[str, Any]]:
+    """Return the stored keys, oldest first; the first key is made on first use."""
+    path = _path(app)
+    with _lock:
+        if not os.path.exists(path):
+            os.makedirs(app.instance_path, exist_ok=True)
+            _write(path, [_new_key()])
+        with open(path) as f:
+            return json.load(f)["keys"]
+
+
+def _ttl(app: Flask) -> int:
+    return int(app.config.get("LOCAL_COGNITO_TOKEN_TTL", 3600))
+
+
+def rotate_keys(app: Flask) -> str:
+    """Add a new signing key, retire the current one and return the new kid."""
+    now = int(time.time())
+    new = _new_key()
+    with _lock:
+        keys = [k for k in load_keys(app) if _published(k, now, _ttl(app))]
+        for key in keys:
+            key["retired_at"] = key["retired_at"] or now
+        _write(_path(app), [*keys, new])
+    return new["kid"]
+
+
+def _published(key: dict[str, Any], now: int, ttl: int) -> bool:
+    # A retired key stays published until the last token it signed expires.
+    return key["retired_at"] is None or key["retired_at"] + ttl >= now
+
+
+def public_jwks(app: Flask) -> dict[str, list[dict[str, str]]]:
+    """Return the JWKS: public parts of the keys whose tokens may still be valid."""
+    now = int(time.time())
+    return {
+        "keys": [
+            {f: k["jwk"][f] for f in ("alg", "e", "kid", "kty", "n", "use")}
+            for k in load_keys(app)
+            if _published(k, now, _ttl(app))
+        ]
+    }
+
+
+def signing_key() -> dict[str, Any]:
+    """Return the current private key, the same one for a whole request."""
+    if "localcognito_key" not in g:
+        g.localcognito_key = load_keys(current_app)[-1]
+    return g.localcognito_key
+
+
+def sign(claims: dict[str, Any]) -> str:
+    """Sign claims as an RS256 JWT whose header has only kid and alg, as Cognito's."""
+    key = signing_key()
+    private = jwt.PyJWK(key["jwk"], algorithm="RS256").key
+    return jwt.encode(
+        claims, private, algorithm="RS256", headers={"kid": key["kid"], "typ": None}
+    )
+
+
+def verify(token: str, issuer: str) -> dict[str, Any] | None:
+    """Return the claims of a token signed by a published key, or None."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        keys = public_jwks(current_app)["keys"]
+        public = next(k for k in keys if k["kid"] == kid)
+        return jwt.decode(
+            token,
+            jwt.PyJWK(public).key,
+            algorithms=["RS256"],
+            issuer=issuer,
+            options={"require": ["exp", "iat", "iss", "sub", "token_use"]},
+        )
+    except (jwt.InvalidTokenError, StopIteration):
+        return None

@@ -1,0 +1,107 @@
+"""Verification of Cognito ID tokens: the one check used at login and on every request."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from typing import Any
+
+import jwt
+
+from . import jwks
+
+LEEWAY = 30  # seconds of clock skew tolerated, everywhere (security.md D2: at most 60)
+MAX_TOKEN_LENGTH = 16_384
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "token_use"]
+FORBIDDEN_HEADERS = ("jku", "x5u", "x5c", "jwk", "crit")
+
+
+class InvalidToken(Exception):
+    """The token must not be trusted; `reason` is a short category safe to log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ExpiredToken(InvalidToken):
+    """The token was valid but has expired: a refresh may replace it."""
+
+
+def read_header(token: object) -> dict[str, Any]:
+    """Return the unverified header of a compact JWS after basic shape checks."""
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidToken("malformed")
+    if token.count(".") != 2:
+        raise InvalidToken("malformed")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise InvalidToken("malformed") from None
+    if header.get("alg") != "RS256":
+        raise InvalidToken("algorithm")
+    if any(name in header for name in FORBIDDEN_HEADERS):
+        raise InvalidToken("header")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid or len(kid) > 256:
+        raise InvalidToken("kid")
+    return header
+
+
+def decode(token: object, *, jwks_url: str, issuer: str, audience: str | None,
+           token_use: str, leeway: int = LEEWAY) -> dict[str, Any]:
+    """Verify signature, issuer, lifetime and `token_use`; return the claims.
+
+    `audience` is checked when given (ID tokens); access tokens have none.
+    """
+    header = read_header(token)
+    key = jwks.get_cache(jwks_url).get(header["kid"])
+    if key is None:
+        raise InvalidToken("unknown-kid")
+    required = REQUIRED_CLAIMS if audience else [c for c in REQUIRED_CLAIMS if c != "aud"]
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=["RS256"], issuer=issuer, leeway=leeway,
+            audience=audience, options={"require": required, "verify_aud": bool(audience)},
+        )
+    except jwt.ExpiredSignatureError:
+        raise ExpiredToken("expired") from None
+    except jwt.PyJWTError:
+        raise InvalidToken("claims") from None
+    if claims["token_use"] != token_use:
+        raise InvalidToken("token-use")
+    if audience and claims["aud"] not in (audience, [audience]):
+        raise InvalidToken("audience")
+    if not isinstance(claims["sub"], str) or not claims["sub"]:
+        raise InvalidToken("subject")
+    if not isinstance(claims["iat"], (int, float)) or claims["iat"] > time.time() + leeway:
+        raise InvalidToken("issued-at")
+    return claims
+
+
+def verify_id_token(token: object, *, jwks_url: str, issuer: str, client_id: str,
+                    nonce: str | None = None,
+                    access_token: str | None = None) -> dict[str, Any]:
+    """Verify a Cognito ID token and return its claims, or raise `InvalidToken`.
+
+    At the callback pass the session's `nonce` and the `access_token` issued with it,
+    so that `nonce` and `at_hash` are checked too.
+    """
+    claims = decode(token, jwks_url=jwks_url, issuer=issuer, audience=client_id,
+                    token_use="id")
+    if nonce is not None:
+        sent = claims.get("nonce")
+        if not isinstance(sent, str) or not hmac.compare_digest(sent, nonce):
+            raise InvalidToken("nonce")
+    if access_token is not None and "at_hash" in claims:
+        if not hmac.compare_digest(str(claims["at_hash"]), at_hash(access_token)):
+            raise InvalidToken("at-hash")
+    return claims
+
+
+def at_hash(access_token: str) -> str:
+    """The OIDC `at_hash` of an access token signed with RS256."""
+    digest = hashlib.sha256(access_token.encode()).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()

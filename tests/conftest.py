@@ -1,0 +1,100 @@
+"""Shared fixtures: an app against a scriptable fake Cognito, and a logged-in client."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from fakeidp import CLIENT_ID
+from fakeidp import CLIENT_SECRET
+from fakeidp import FakeIdP
+from flask import Flask
+from flask.testing import FlaskClient
+
+from blog import create_app
+from blog import jwks
+
+
+@pytest.fixture(scope="session")
+def idp_server() -> Iterator[FakeIdP]:
+    server = FakeIdP()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def idp(idp_server: FakeIdP) -> Iterator[FakeIdP]:
+    """The fake Cognito, reset for each test (keys, answers, recorded requests)."""
+    jwks.clear()
+    idp_server.requests.clear()
+    idp_server.token_response = None
+    idp_server.jwks_status, idp_server.jwks_body, idp_server.delay = 200, None, 0.0
+    idp_server.keys = [idp_server.keys[0]]
+    yield idp_server
+    jwks.clear()
+
+
+def settings(idp: FakeIdP, tmp_path, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret-key",
+        "COGNITO_ISSUER": idp.issuer,
+        "COGNITO_CLIENT_ID": CLIENT_ID,
+        "COGNITO_CLIENT_SECRET": CLIENT_SECRET,
+        "COGNITO_DOMAIN": idp.domain,
+        "BASE_URL": "https://blog.example",
+        **extra,
+    }
+
+
+@pytest.fixture
+def app(idp: FakeIdP, tmp_path) -> Flask:
+    return create_app(settings(idp, tmp_path))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client(base_url="https://blog.example")
+
+
+def csrf_from(html: str) -> str:
+    """The value of the first csrf_token field in a page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field on the page"
+    return match.group(1)
+
+
+class AuthActions:
+    """Log a test client in by writing a real, signed token into its server session."""
+
+    def __init__(self, client: FlaskClient, idp: FakeIdP) -> None:
+        self.client, self.idp = client, idp
+
+    def login(self, username: str = "alice", sub: str | None = None,
+              groups: list[str] | None = None, **claims) -> dict:
+        sub = sub or f"sub-{username}"
+        token = self.idp.id_token(sub=sub, **{"cognito:username": username,
+                                              "cognito:groups": groups}, **claims)
+        now = int(time.time())
+        user = {"iss": self.idp.issuer, "sub": sub, "username": username,
+                "email": f"{username}@example.com", "groups": groups or []}
+        with self.client.session_transaction() as session:
+            session.update(user=user, login_at=now, last_seen=now, tokens={
+                "id_token": token, "access_token": "opaque-access",
+                "refresh_token": f"refresh-{username}"})
+        return user
+
+    def csrf_token(self, path: str = "/") -> str:
+        """The CSRF token of the form on `path`, as a browser would read it."""
+        return csrf_from(self.client.get(path).get_data(as_text=True))
+
+    def logout(self):
+        return self.client.post("/auth/logout", data={"csrf_token": self.csrf_token()})
+
+
+@pytest.fixture
+def auth(client: FlaskClient, idp: FakeIdP) -> AuthActions:
+    return AuthActions(client, idp)
