@@ -64,7 +64,7 @@ def check(app: Flask) -> None:
     https = (config.get("BASE_URL") or "").startswith("https://")
     config["SESSION_COOKIE_SECURE"] = https
     # __Host- pins the cookie to this exact host, https and path /.
-    config.setdefault("SESSION_COOKIE_NAME", "__Host-session" if https else "session")
+    config["SESSION_COOKIE_NAME"] = "__Host-session" if https else "session"
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_ABSOLUTE_TIMEOUT"]
 
 

@@ -21,6 +21,7 @@ TTL = 3600  # seconds before a fetched key set is considered stale
 COOLDOWN = 10  # at most one fetch per this many seconds, whatever the misses
 TIMEOUT = 3  # seconds for one fetch
 
+clock = time.monotonic  # tests replace it to move time
 _caches: dict[str, KeyCache] = {}
 _caches_lock = threading.Lock()
 
@@ -38,18 +39,18 @@ class KeyCache:
 
     def get(self, kid: str) -> PyJWK | None:
         """Return the key for `kid`, refetching when stale or unknown (rate-limited)."""
-        now = time.monotonic()
+        now = clock()
         if kid in self.keys and now - self.fetched_at < TTL:
             return self.keys[kid]
         with self._lock:
             if now - self.tried_at >= COOLDOWN and (
-                kid not in self.keys or time.monotonic() - self.fetched_at >= TTL
+                kid not in self.keys or clock() - self.fetched_at >= TTL
             ):
                 self._refresh()
         return self.keys.get(kid)
 
     def _refresh(self) -> None:
-        self.tried_at = time.monotonic()
+        self.tried_at = clock()
         self.fetches += 1
         try:
             response = requests.get(self.url, timeout=TIMEOUT, allow_redirects=False)

@@ -16,6 +16,8 @@ from flask.testing import FlaskClient
 from blog import create_app
 from blog import jwks
 
+BASE_URL = "https://blog.example"
+
 
 @pytest.fixture(scope="session")
 def idp_server() -> Iterator[FakeIdP]:
@@ -45,19 +47,34 @@ def settings(idp: FakeIdP, tmp_path, **extra) -> dict:
         "COGNITO_CLIENT_ID": CLIENT_ID,
         "COGNITO_CLIENT_SECRET": CLIENT_SECRET,
         "COGNITO_DOMAIN": idp.domain,
-        "BASE_URL": "https://blog.example",
+        "BASE_URL": BASE_URL,
         **extra,
     }
 
 
+class HttpsClient(FlaskClient):
+    """A test client that talks to https://blog.example, the configured BASE_URL."""
+
+    def open(self, *args, **kwargs):
+        if args and isinstance(args[0], str):
+            kwargs.setdefault("base_url", BASE_URL)
+        return super().open(*args, **kwargs)
+
+    def session_transaction(self, *args, **kwargs):
+        kwargs.setdefault("base_url", BASE_URL)
+        return super().session_transaction(*args, **kwargs)
+
+
 @pytest.fixture
 def app(idp: FakeIdP, tmp_path) -> Flask:
-    return create_app(settings(idp, tmp_path))
+    app = create_app(settings(idp, tmp_path))
+    app.test_client_class = HttpsClient
+    return app
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client(base_url="https://blog.example")
+    return app.test_client()
 
 
 def csrf_from(html: str) -> str:

@@ -1,0 +1,112 @@
+"""The provider's own cookies: the `cognito` login session and the form CSRF token."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import request
+from itsdangerous import BadData
+from itsdangerous import URLSafeSerializer
+from itsdangerous import URLSafeTimedSerializer
+
+from . import store
+
+SESSION_COOKIE = "cognito"
+CSRF_COOKIE = "XSRF-TOKEN"
+PATH = "/_cognito"
+LIFETIME = 3600
+
+
+def _set(response: Response, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=PATH,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _session_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="localcognito-session")
+
+
+def start_login(response: Response, sub: str) -> None:
+    """Record a sign-in and set the 1-hour `cognito` cookie on the response."""
+    sid = secrets.token_urlsafe(32)
+    now = int(time.time())
+    store.insert(
+        "login_session",
+        sid_hash=store.digest(sid),
+        sub=sub,
+        auth_time=now,
+        event_id=str(uuid.uuid4()),
+        expires_at=now + LIFETIME,
+    )
+    _set(response, SESSION_COOKIE, _session_serializer().dumps(sid), LIFETIME)
+
+
+def _sid() -> str | None:
+    try:
+        raw = request.cookies.get(SESSION_COOKIE, "")
+        return _session_serializer().loads(raw, max_age=LIFETIME)
+    except BadData:
+        return None
+
+
+def current_login() -> dict | None:
+    """Return the live login session (sub, auth_time, event_id) of this browser."""
+    sid = _sid()
+    row = sid and store.one(
+        "SELECT s.sub, s.auth_time, s.event_id FROM login_session s"
+        " JOIN user u ON u.sub = s.sub"
+        " WHERE s.sid_hash = ? AND s.expires_at > ? AND u.confirmed = 1",
+        store.digest(sid),
+        int(time.time()),
+    )
+    return dict(row) if row else None
+
+
+def end_login(response: Response) -> None:
+    """End this browser's login session and clear the `cognito` cookie."""
+    sid = _sid()
+    if sid:
+        store.run("DELETE FROM login_session WHERE sid_hash = ?", store.digest(sid))
+    response.delete_cookie(SESSION_COOKIE, path=PATH, httponly=True, samesite="Lax")
+
+
+def _csrf_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="localcognito-csrf")
+
+
+def _cookie_token() -> str | None:
+    try:
+        return _csrf_serializer().loads(request.cookies.get(CSRF_COOKIE, ""))
+    except BadData:
+        return None
+
+
+def csrf_token() -> str:
+    """Return the token for a form's hidden `_csrf` field."""
+    if "localcognito_csrf" not in g:
+        g.localcognito_csrf = _cookie_token() or secrets.token_urlsafe(32)
+    return g.localcognito_csrf
+
+
+def save_csrf_cookie(response: Response) -> None:
+    """Set the signed CSRF cookie if a form was rendered with a token."""
+    if "localcognito_csrf" in g:
+        _set(response, CSRF_COOKIE, _csrf_serializer().dumps(g.localcognito_csrf), None)
+
+
+def csrf_ok() -> bool:
+    """Whether a POST carries the token bound to this browser's CSRF cookie."""
+    token = _cookie_token()
+    return bool(token) and secrets.compare_digest(token, request.form.get("_csrf", ""))

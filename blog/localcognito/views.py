@@ -1,0 +1,146 @@
+"""Cognito's protocol endpoints: discovery, JWKS, /oauth2/*, /logout, the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug.exceptions import BadRequest
+
+from . import cookies
+from . import keys
+from . import server as oauth
+from . import store
+from . import tokens
+
+bp = Blueprint(
+    "localcognito",
+    __name__,
+    url_prefix="/_cognito",
+    template_folder="templates",
+    static_folder="static",
+)
+
+
+def auth_server() -> AuthorizationServer:
+    """Return this app's authorization server."""
+    return current_app.extensions["localcognito"]
+
+
+@bp.after_request
+def add_headers(response: Response) -> Response:
+    """Never cache IdP answers; set the CSRF cookie a rendered form needs."""
+    response.headers["Cache-Control"] = "no-store"
+    cookies.save_csrf_cookie(response)
+    return response
+
+
+def error_page(message: str, status: int = 400) -> tuple[str, int]:
+    """Render the hosted error page."""
+    return render_template("localcognito/error.html", message=message), status
+
+
+@bp.errorhandler(BadRequest)
+def bad_request(error: BadRequest) -> tuple[str, int]:
+    return error_page(error.description or "Bad request.")
+
+
+def oauth_error(error: OAuth2Error) -> Any:
+    """Send an OAuth error to the client, or show it when the client is not trusted."""
+    if error.redirect_uri:
+        return auth_server().handle_error_response(None, error)
+    client = oauth.query_client(request.args.get("client_id"))
+    if client is None:
+        return error_page("Unknown app client: this client_id is not registered.")
+    if request.args.get("redirect_uri") not in client.callback_urls:
+        return error_page("redirect_mismatch: this redirect_uri is not registered.")
+    return error_page(f"{error.error}: {error.description or 'invalid request.'}")
+
+
+@bp.get("/.well-known/openid-configuration")
+def discovery() -> Response:
+    iss = tokens.issuer()
+    return jsonify(
+        issuer=iss,
+        jwks_uri=f"{iss}/.well-known/jwks.json",
+        authorization_endpoint=f"{iss}/oauth2/authorize",
+        token_endpoint=f"{iss}/oauth2/token",
+        userinfo_endpoint=f"{iss}/oauth2/userInfo",
+        revocation_endpoint=f"{iss}/oauth2/revoke",
+        end_session_endpoint=f"{iss}/logout",
+        id_token_signing_alg_values_supported=["RS256"],
+        token_endpoint_auth_methods_supported=oauth.AUTH_METHODS,
+        code_challenge_methods_supported=["S256"],
+        scopes_supported=oauth.SCOPES,
+        response_types_supported=["code"],
+        subject_types_supported=["public"],
+    )
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    return jsonify(keys.public_jwks(current_app))
+
+
+@bp.get("/oauth2/authorize")
+def authorize() -> Any:
+    """Issue a code to a signed-in browser, or send it to the login page."""
+    login = cookies.current_login()
+    try:
+        grant = auth_server().get_consent_grant(end_user=login)
+    except OAuth2Error as error:
+        return oauth_error(error)
+    if login is None:
+        return redirect(url_for(".login") + "?" + request.query_string.decode())
+    return auth_server().create_authorization_response(grant=grant, grant_user=login)
+
+
+@bp.post("/oauth2/token")
+def token() -> Response:
+    return auth_server().create_token_response()
+
+
+@bp.post("/oauth2/revoke")
+def revoke() -> Response:
+    return auth_server().create_endpoint_response("revocation")
+
+
+@bp.route("/oauth2/userInfo", methods=["GET", "POST"])
+def userinfo() -> Response:
+    return auth_server().create_endpoint_response("userinfo")
+
+
+@bp.get("/logout")
+def logout() -> Any:
+    """End the login session and go to an allowed sign-out URL."""
+    client = oauth.query_client(request.args.get("client_id"))
+    logout_uri = request.args.get("logout_uri")
+    if client is None:
+        return error_page("Unknown app client: this client_id is not registered.")
+    if logout_uri not in client.logout_urls:
+        return error_page("This logout_uri is not an allowed sign-out URL.")
+    response = redirect(logout_uri)
+    cookies.end_login(response)
+    return response
+
+
+@bp.get("/outbox")
+def outbox() -> Response:
+    """The local "emails", oldest first (a development tool of local mode)."""
+    return jsonify(read_mail())
+
+
+def read_mail() -> list[dict[str, str]]:
+    """Return every local email, oldest first."""
+    rows = store.all_rows("SELECT * FROM outbox ORDER BY id")
+    fields = ("username", "subject", "body", "code", "sent_at")
+    return [{"to": row["recipient"], **{f: row[f] for f in fields}} for row in rows]
