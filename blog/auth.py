@@ -47,7 +47,10 @@ def login() -> Any:
 @bp.get("/authorize")
 def authorize() -> Any:
     """The redirect_uri: exchange the code, verify the ID token, start a new session."""
-    token = cognito.client.authorize_access_token(leeway=LEEWAY)
+    try:
+        token = cognito.client.authorize_access_token(leeway=LEEWAY)
+    except ValueError:  # authlib: the token endpoint answered something not JSON
+        raise cognito.ProviderError() from None
     claims = token.get("userinfo")
     if not claims:  # authlib verifies only when the state held a nonce: fail closed
         raise OAuthError(error="missing_id_token")
@@ -173,7 +176,7 @@ def refresh_tokens(tokens: dict) -> dict | None:
     try:
         fresh = cognito.refresh(tokens["refresh_token"])
         claims = cognito.verify_id_token(fresh.get("id_token"))
-    except (OAuthError, InvalidToken, requests.RequestException) as error:
+    except (OAuthError, InvalidToken, requests.RequestException, ValueError) as error:
         log.warning("token refresh failed: %s", type(error).__name__)
         return None
     session["tokens"] = {

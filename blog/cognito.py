@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
 import requests
+from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import FlaskOAuth2App
 from authlib.integrations.flask_client import OAuth
 from flask import Flask
@@ -54,8 +55,12 @@ class CognitoApp(FlaskOAuth2App):
     def parse_id_token(self, token: dict, nonce: str, claims_options: Any = None,
                        claims_cls: Any = None, leeway: int = tokens.LEEWAY) -> dict:
         """Called by `authorize_access_token`: verify with nonce and at_hash."""
-        return verify_id_token(token["id_token"], nonce=nonce,
-                               access_token=token.get("access_token"))
+        try:
+            return verify_id_token(token["id_token"], nonce=nonce,
+                                   access_token=token.get("access_token"))
+        except tokens.InvalidToken as error:
+            raise OAuthError(error="invalid_id_token",
+                             description=error.reason) from None
 
 
 def metadata_problem(metadata: dict, config: Any) -> str | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from urllib.parse import parse_qs
+from urllib.parse import quote
+from urllib.parse import urlsplit
 
 import pytest
 from fakeidp import CLIENT_ID
@@ -53,11 +56,19 @@ def settings(idp: FakeIdP, tmp_path, **extra) -> dict:
 
 
 class HttpsClient(FlaskClient):
-    """A test client that talks to https://blog.example, the configured BASE_URL."""
+    """A test client that talks to https://blog.example, the configured BASE_URL.
+
+    Like a browser under `Referrer-Policy: same-origin`, it sends a same-site Referer
+    with form posts (Flask-WTF checks it on https).
+    """
 
     def open(self, *args, **kwargs):
         if args and isinstance(args[0], str):
             kwargs.setdefault("base_url", BASE_URL)
+            if kwargs.get("method", "GET") != "GET":
+                headers = kwargs.setdefault("headers", {})
+                if isinstance(headers, dict):
+                    headers.setdefault("Referer", BASE_URL + "/")
         return super().open(*args, **kwargs)
 
     def session_transaction(self, *args, **kwargs):
@@ -75,6 +86,11 @@ def app(idp: FakeIdP, tmp_path) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+def query_of(url: str) -> dict:
+    """The query parameters of a URL, one value each."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
 def csrf_from(html: str) -> str:
@@ -103,6 +119,23 @@ class AuthActions:
                 "id_token": token, "access_token": "opaque-access",
                 "refresh_token": f"refresh-{username}"})
         return user
+
+    def start(self, next_path: str | None = None) -> dict:
+        """GET /auth/login and return the query of the authorize redirect."""
+        url = "/auth/login" + (f"?next={quote(next_path)}" if next_path else "")
+        response = self.client.get(url)
+        assert response.status_code == 302, response.status
+        return query_of(response.headers["Location"])
+
+    def callback(self, params: dict, token: dict | None = None, **claims):
+        """Let the fake Cognito answer the code exchange, then hit the callback."""
+        if token is None:
+            id_token = self.idp.id_token(nonce=params.get("nonce"), **claims)
+            token = {"id_token": id_token, "access_token": "opaque-access",
+                     "refresh_token": "refresh-1", "token_type": "Bearer",
+                     "expires_in": 3600}
+        self.idp.token_response = token
+        return self.client.get(f"/auth/authorize?code=the-code&state={params['state']}")
 
     def csrf_token(self, path: str = "/") -> str:
         """The CSRF token of the form on `path`, as a browser would read it."""

@@ -77,12 +77,14 @@ def create_user(username: str, email: str, password: str, confirmed: bool) -> st
             created_at=int(time.time()),
         )
     except sqlite3.IntegrityError:
-        raise Invalid(username="An account with this username already exists.") from None
+        raise Invalid(
+            username="An account with this username already exists."
+        ) from None
     return sub
 
 
 def send_mail(user: sqlite3.Row, subject: str, body: str, code: str) -> None:
-    """"Email" a user: print the message on the terminal and keep it in the outbox."""
+    """ "Email" a user: print the message on the terminal and keep it in the outbox."""
     sent_at = datetime.now(UTC).isoformat(timespec="seconds")
     store.insert(
         "outbox",
@@ -93,7 +95,9 @@ def send_mail(user: sqlite3.Row, subject: str, body: str, code: str) -> None:
         code=code,
         sent_at=sent_at,
     )
-    click.echo(f"[local-cognito] email to {user['email']}: {subject}\n  {body}", err=True)
+    click.echo(
+        f"[local-cognito] email to {user['email']}: {subject}\n  {body}", err=True
+    )
 
 
 def send_code(user: sqlite3.Row, purpose: str) -> None:
@@ -109,7 +113,10 @@ def send_code(user: sqlite3.Row, purpose: str) -> None:
     if purpose == "signup":
         subject, body = "Your verification code", f"Your verification code is {code}."
     else:
-        subject, body = "Your password reset code", f"Your password reset code is {code}."
+        subject, body = (
+            "Your password reset code",
+            f"Your password reset code is {code}.",
+        )
     send_mail(user, subject, body, code)
 
 

@@ -179,7 +179,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, code: AuthCode) -> tokens.Principal | None:
         origin_jti = str(uuid.uuid4())
-        return tokens.load_principal(code.sub, code.auth_time, code.event_id, origin_jti)
+        return tokens.load_principal(
+            code.sub, code.auth_time, code.event_id, origin_jti
+        )
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):

@@ -91,7 +91,9 @@ def connect(app: Flask) -> sqlite3.Connection:
     """Open a connection in autocommit mode, creating the schema on first use."""
     os.makedirs(app.instance_path, exist_ok=True)
     path = os.path.join(app.instance_path, DB_NAME)
-    db = sqlite3.connect(path, timeout=15, isolation_level=None, check_same_thread=False)
+    db = sqlite3.connect(
+        path, timeout=15, isolation_level=None, check_same_thread=False
+    )
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA busy_timeout=15000")
