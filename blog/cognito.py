@@ -126,9 +126,21 @@ def verify_id_token(token: object, **checks: Any) -> dict:
 
 
 def refresh(refresh_token: str) -> dict:
-    """Trade a refresh token for new tokens; raises authlib's `OAuthError` if refused."""
-    return client.fetch_access_token(grant_type="refresh_token",
-                                     refresh_token=refresh_token)
+    """Trade a refresh token for new tokens (Basic client auth, as Cognito documents).
+
+    Raises `OAuthError` when refused, `requests.RequestException` when unreachable
+    and `ValueError` when the answer is not JSON.
+    """
+    config = current_app.config
+    response = requests.post(
+        client.load_server_metadata()["token_endpoint"],
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        auth=(config["COGNITO_CLIENT_ID"], config["COGNITO_CLIENT_SECRET"]),
+        timeout=TIMEOUT)
+    body = response.json()
+    if response.status_code != 200 or not isinstance(body, dict):
+        raise OAuthError(error=str(body.get("error") if isinstance(body, dict) else body))
+    return body
 
 
 def revoke(refresh_token: str) -> None:

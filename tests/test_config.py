@@ -1,0 +1,114 @@
+"""Start-up validation of the BLOG_* settings (interface.md, Configuration)."""
+
+from __future__ import annotations
+
+import pytest
+
+from blog import create_app
+from blog import tokens
+from blog.config import ConfigError
+
+POOL = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123xyz"
+FULL = {
+    "BLOG_COGNITO_ISSUER": POOL,
+    "BLOG_COGNITO_CLIENT_ID": "client",
+    "BLOG_COGNITO_CLIENT_SECRET": "secret",
+    "BLOG_COGNITO_DOMAIN": "https://blog.auth.us-east-1.amazoncognito.com",
+    "BLOG_BASE_URL": "https://blog.example",
+    "BLOG_SECRET_KEY": "k" * 32,
+}
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    """Set BLOG_* variables as an operator would; returns a function that builds the app."""
+    for name, value in FULL.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
+
+    def build(**changes):
+        for name, value in changes.items():
+            if value is None:
+                monkeypatch.delenv(f"BLOG_{name}", raising=False)
+            else:
+                monkeypatch.setenv(f"BLOG_{name}", value)
+        return create_app()
+
+    return build
+
+
+def test_full_configuration_starts(env):
+    app = env()
+    assert app.config["LOCAL_MODE"] is False
+    assert app.config["COGNITO_METADATA_URL"] == POOL + "/.well-known/openid-configuration"
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
+
+
+@pytest.mark.parametrize("name", ["COGNITO_CLIENT_ID", "COGNITO_CLIENT_SECRET",
+                                  "COGNITO_DOMAIN", "BASE_URL", "SECRET_KEY"])
+def test_missing_setting_names_the_variable(env, name):
+    with pytest.raises(ConfigError, match=f"BLOG_{name} is required"):
+        env(**{name: None})
+
+
+@pytest.mark.parametrize("name", ["COGNITO_ISSUER", "COGNITO_DOMAIN", "BASE_URL",
+                                  "COGNITO_METADATA_URL", "COGNITO_JWKS_URL"])
+def test_plain_http_refused_outside_loopback(env, name):
+    with pytest.raises(ConfigError, match=f"BLOG_{name} must be an https"):
+        env(**{name: "http://example.com/x"})
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "[::1]"])
+def test_plain_http_allowed_on_loopback(env, host):
+    app = env(BASE_URL=f"http://{host}:5000")
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert app.config["SESSION_COOKIE_NAME"] == "session"
+
+
+def test_numeric_client_id_stays_a_string(env):
+    assert env(COGNITO_CLIENT_ID="1234567890").config["COGNITO_CLIENT_ID"] == "1234567890"
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon", "true"])
+def test_bad_timeouts_refused(env, value):
+    with pytest.raises(ConfigError, match="BLOG_SESSION_IDLE_TIMEOUT"):
+        env(SESSION_IDLE_TIMEOUT=value)
+
+
+def test_timeouts_from_environment(env):
+    app = env(SESSION_IDLE_TIMEOUT="600", SESSION_ABSOLUTE_TIMEOUT="3600")
+    assert app.config["SESSION_IDLE_TIMEOUT"] == 600
+    assert app.permanent_session_lifetime.total_seconds() == 3600
+
+
+def test_unknown_session_type_refused(env):
+    with pytest.raises(ConfigError, match="BLOG_SESSION_TYPE"):
+        env(SESSION_TYPE="redis")
+
+
+def test_dynamodb_sessions_need_a_table(env):
+    with pytest.raises(ConfigError, match="BLOG_SESSION_TABLE"):
+        env(SESSION_TYPE="dynamodb")
+
+
+def test_one_leeway_of_at_most_a_minute():
+    assert 0 < tokens.LEEWAY <= 60
+
+
+def test_two_apps_keep_their_own_cognito_client(env):
+    first = env(COGNITO_CLIENT_ID="first")
+    second = env(COGNITO_CLIENT_ID="second")
+    for app, expected in ((first, "first"), (second, "second")):
+        with app.app_context():
+            from blog.cognito import client
+            assert client.client_id == expected
+
+
+def test_local_mode_needs_no_settings(monkeypatch, tmp_path):
+    for name in FULL:
+        monkeypatch.delenv(name, raising=False)
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["LOCAL_MODE"] is True
+    assert len(app.config["SECRET_KEY"]) >= 32
+    again = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]

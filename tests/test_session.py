@@ -1,0 +1,296 @@
+"""Guarded pages, timeouts, refresh, logout: security.md sections C (40-42), E, F, G, H."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import time_machine
+from conftest import query_of
+from fakeidp import CLIENT_ID
+from fakeidp import CLIENT_SECRET
+
+
+def stored(client) -> dict:
+    with client.session_transaction() as session:
+        return dict(session)
+
+
+def session_gone(app, client) -> bool:
+    """True when the client holds no session record in the server-side store."""
+    cookie = client.get_cookie("__Host-session", domain="blog.example")
+    return cookie is None or app.session_interface.cache.get(
+        "session:" + cookie.value) is None
+
+
+def set_tokens(client, **changes) -> None:
+    with client.session_transaction() as session:
+        session["tokens"] = {**session["tokens"], **changes}
+
+
+def login_via_callback(auth, **claims):
+    auth.callback(auth.start(), **claims)
+
+
+def expire_id_token(auth, client):
+    """Replace the stored ID token by one that expired a while ago."""
+    sub = stored(client)["user"]["sub"]
+    set_tokens(client, id_token=auth.idp.id_token(
+        sub=sub, exp=int(time.time()) - 600, iat=int(time.time()) - 4200))
+
+
+def refresh_answer(idp, sub, rotated=None, **claims):
+    token = {"id_token": idp.id_token(sub=sub, **claims), "access_token": "new-access",
+             "token_type": "Bearer", "expires_in": 3600}
+    if rotated:
+        token["refresh_token"] = rotated
+    return token
+
+
+def test_guarded_page_with_valid_session(auth, client):
+    auth.login()
+    response = client.get("/posts/")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_anonymous_gets_login_redirect_with_next(app, client):
+    response = client.get("/posts/?cursor=abc")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/login?next=/posts/?cursor%3Dabc"
+
+
+@pytest.mark.parametrize("where", ["query", "bearer", "cookie"])
+def test_tokens_outside_the_session_are_ignored(client, idp, where):
+    token = idp.id_token()
+    if where == "query":
+        response = client.get(f"/posts/?id_token={token}")
+    elif where == "bearer":
+        response = client.get("/posts/", headers={"Authorization": f"Bearer {token}"})
+    else:
+        client.set_cookie("id_token", token, domain="blog.example")
+        response = client.get("/posts/")
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("change", [{"sub": "someone-else"}, {"iss": "https://evil"}])
+def test_stored_token_must_match_session_identity(auth, client, change):
+    auth.login()
+    with client.session_transaction() as session:
+        session["user"] = {**session["user"], **change}
+    assert client.get("/posts/").status_code == 302
+    assert "user" not in stored(client)
+
+
+@pytest.mark.parametrize("claims", [{"aud": "other"}, {"token_use": "access"}])
+def test_stored_token_is_reverified_on_each_request(app, auth, client, claims):
+    auth.login(**claims)
+    assert client.get("/posts/").status_code == 302
+    assert session_gone(app, client)
+
+
+def test_tampered_stored_token_is_refused(auth, client):
+    auth.login()
+    header, payload, signature = stored(client)["tokens"]["id_token"].split(".")
+    set_tokens(client, id_token=f"{header}.{payload}.{signature[::-1]}")
+    assert client.get("/posts/").status_code == 302
+
+
+def test_idle_timeout_ends_session(app, auth, client):
+    auth.login()
+    assert client.get("/posts/").status_code == 200
+    with time_machine.travel(time.time() + app.config["SESSION_IDLE_TIMEOUT"] + 5):
+        response = client.get("/posts/")
+    assert response.status_code == 302
+    assert session_gone(app, client)
+
+
+def test_activity_keeps_session_alive(app, auth, client, idp):
+    auth.login()
+    idle = app.config["SESSION_IDLE_TIMEOUT"]
+    with time_machine.travel(time.time() + idle - 100):
+        assert client.get("/posts/").status_code == 200
+    with time_machine.travel(time.time() + 2 * idle - 200):
+        assert client.get("/posts/").status_code == 200
+
+
+def test_absolute_timeout_ends_session_even_with_refresh(app, auth, client, idp):
+    app.config["SESSION_IDLE_TIMEOUT"] = 10**9
+    auth.login()
+    idp.token_response = refresh_answer(idp, "sub-alice")
+    later = time.time() + app.config["SESSION_ABSOLUTE_TIMEOUT"] + 5
+    with time_machine.travel(later):
+        assert client.get("/posts/").status_code == 302
+    assert idp.count("/oauth2/token") == 0
+    assert session_gone(app, client)
+
+
+def test_expired_id_token_is_refreshed_silently(auth, client, idp):
+    login_via_callback(auth)
+    sub = stored(client)["user"]["sub"]
+    expire_id_token(auth, client)
+    idp.token_response = refresh_answer(idp, sub, **{"cognito:groups": ["admins"]})
+    assert client.get("/posts/").status_code == 200
+    request = [r for r in idp.requests if r[1].endswith("/token")][-1][2]
+    assert request["form"] == {"grant_type": "refresh_token", "refresh_token": "refresh-1"}
+    assert (request["auth"].username, request["auth"].password) == (CLIENT_ID,
+                                                                    CLIENT_SECRET)
+    session = stored(client)
+    assert session["tokens"]["access_token"] == "new-access"
+    assert session["tokens"]["refresh_token"] == "refresh-1"
+    assert session["user"]["groups"] == ["admins"]
+
+
+def test_rotated_refresh_token_is_stored(auth, client, idp):
+    login_via_callback(auth)
+    expire_id_token(auth, client)
+    idp.token_response = refresh_answer(idp, stored(client)["user"]["sub"], "refresh-2")
+    assert client.get("/posts/").status_code == 200
+    assert stored(client)["tokens"]["refresh_token"] == "refresh-2"
+
+
+def test_refresh_keeps_login_time(app, auth, client, idp):
+    login_via_callback(auth)
+    login_at = stored(client)["login_at"]
+    expire_id_token(auth, client)
+    idp.token_response = refresh_answer(idp, stored(client)["user"]["sub"])
+    client.get("/posts/")
+    assert stored(client)["login_at"] == login_at
+
+
+@pytest.mark.parametrize("bad", [
+    {"sub": "another-user"}, {"iss": "https://evil.example"}, {"aud": "other-client"},
+], ids=["sub", "iss", "aud"])
+def test_refreshed_token_must_match_the_original(app, auth, client, idp, bad):
+    login_via_callback(auth)
+    expire_id_token(auth, client)
+    idp.token_response = refresh_answer(idp, bad.pop("sub", stored(client)["user"]["sub"]),
+                                        **bad)
+    assert client.get("/posts/").status_code == 302
+    assert session_gone(app, client)
+
+
+@pytest.mark.parametrize("answer", [None, (500, {"error": "x"}), (200, "not json")],
+                         ids=["invalid_grant", "5xx", "not-json"])
+def test_refresh_failure_ends_session_without_retry(app, auth, client, idp, answer):
+    login_via_callback(auth)
+    expire_id_token(auth, client)
+    idp.token_response = answer
+    before = idp.count("/oauth2/token")
+    assert client.get("/posts/").status_code == 302
+    assert idp.count("/oauth2/token") == before + 1
+    assert session_gone(app, client)
+
+
+def test_expired_token_without_refresh_token_ends_session(auth, client, idp):
+    login_via_callback(auth)
+    expire_id_token(auth, client)
+    set_tokens(client, refresh_token=None)
+    assert client.get("/posts/").status_code == 302
+    assert idp.count("/oauth2/token") == 1  # only the login's code exchange
+
+
+def test_logout_revokes_deletes_and_ends_cognito_session(app, auth, client, idp):
+    login_via_callback(auth)
+    sid = client.get_cookie("__Host-session", domain="blog.example").value
+    response = auth.logout()
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith(idp.domain + "/logout?")
+    assert query_of(location) == {"client_id": CLIENT_ID,
+                                  "logout_uri": "https://blog.example/"}
+    method, _, request = [r for r in idp.requests if r[1].endswith("/revoke")][0]
+    assert request["form"] == {"token": "refresh-1"}
+    assert request["auth"].username == CLIENT_ID
+    assert app.session_interface.cache.get("session:" + sid) is None
+
+
+def test_old_cookie_replayed_after_logout_is_refused(app, auth, client):
+    login_via_callback(auth)
+    sid = client.get_cookie("__Host-session", domain="blog.example").value
+    auth.logout()
+    replay = app.test_client()
+    replay.set_cookie("__Host-session", sid, domain="blog.example")
+    response = replay.get("/posts/", base_url="https://blog.example")
+    assert response.status_code == 302
+
+
+def test_failed_revocation_does_not_block_logout(auth, client, idp, monkeypatch):
+    monkeypatch.setattr(type(idp), "route", lambda self, request: __import__(
+        "werkzeug").wrappers.Response("boom", 500))
+    auth.login()
+    response = auth.logout()
+    assert response.status_code == 302
+    assert client.get("/posts/").status_code == 302
+
+
+def test_logout_needs_post_and_csrf(auth, client):
+    auth.login()
+    assert client.get("/auth/logout").status_code == 405
+    assert client.post("/auth/logout").status_code == 400
+    assert client.post("/auth/logout", data={"csrf_token": "forged"}).status_code == 400
+    assert client.get("/posts/").status_code == 200
+
+
+def test_foreign_origin_is_refused_even_with_token(auth, client):
+    auth.login()
+    token = auth.csrf_token()
+    response = client.post("/auth/logout", data={"csrf_token": token},
+                           headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403
+    assert client.get("/posts/").status_code == 200
+
+
+def test_csrf_token_of_another_session_is_refused(app, auth, client, idp):
+    other = app.test_client()
+    other_auth = type(auth)(other, idp)
+    other_auth.login(username="bob")
+    token = other_auth.csrf_token()
+    auth.login()
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 400
+
+
+def test_read_only_pages_do_not_write_the_session(app, auth, client, monkeypatch):
+    auth.login()
+    client.get("/posts/")
+    writes = []
+    original = app.session_interface._upsert_session
+    monkeypatch.setattr(app.session_interface, "_upsert_session",
+                        lambda *a: writes.append(a) or original(*a))
+    for _ in range(3):
+        client.get("/posts/")
+    assert writes == []
+
+
+def test_last_seen_is_refreshed_at_most_once_a_minute(auth, client):
+    auth.login()
+    first = stored(client)["last_seen"]
+    client.get("/posts/")
+    assert stored(client)["last_seen"] == first
+    with time_machine.travel(time.time() + 61):
+        client.get("/posts/")
+    assert stored(client)["last_seen"] > first
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/posts/", "/auth/login", "/nope"])
+def test_security_headers(auth, client, path):
+    auth.login()
+    headers = client.get(path).headers
+    csp = headers["Content-Security-Policy"]
+    for part in ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'",
+                 "base-uri 'none'"):
+        assert part in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert headers["Referrer-Policy"] in ("same-origin", "no-referrer")
+    assert len(headers.getlist("Set-Cookie")) <= 1
+
+
+def test_email_shown_only_when_verified(auth, client, idp):
+    auth.callback(auth.start(), email="eve@example.com", email_verified=False)
+    assert stored(client)["user"]["email"] is None
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
