@@ -1,0 +1,13 @@
+PRAGMA journal_mode = WAL;
+
+CREATE TABLE IF NOT EXISTS post (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  body TEXT NOT NULL,
+  author_sub TEXT NOT NULL,
+  author_name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS post_newest ON post (created_at DESC, id DESC);

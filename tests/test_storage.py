@@ -1,0 +1,177 @@
+"""One contract suite for every Store backend, plus SQLite's own behaviour."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+
+import pytest
+import time_machine
+from flask import Flask
+
+from blog.storage import BadCursor
+from blog.storage import Store
+from blog.storage import Unavailable
+from blog.storage import get_store
+from blog.storage import rfc3339
+from blog.storage import sqlite
+
+UNKNOWN = "00000000-0000-4000-8000-000000000000"
+
+
+@pytest.fixture(params=["sqlite"])
+def store(request, tmp_path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"))
+        yield store
+        store.close()
+
+
+def make_posts(store: Store, count: int, author: str = "sub-a") -> list[str]:
+    """Create `count` posts one millisecond apart; return their ids, oldest first."""
+    with time_machine.travel(1_700_000_000, tick=False) as clock:
+        ids = []
+        for n in range(count):
+            ids.append(store.create_post(f"Post {n}", "body", author, "alice").id)
+            clock.shift(0.001)
+    return ids
+
+
+def all_pages(store: Store, limit: int) -> list[list[str]]:
+    pages, cursor = [], None
+    while True:
+        posts, cursor = store.list_posts(cursor, limit)
+        pages.append([post.id for post in posts])
+        if cursor is None:
+            return pages
+
+
+def test_create_and_get(store: Store) -> None:
+    with time_machine.travel(datetime(2023, 11, 14, 22, 13, 20, 123000, UTC), tick=False):
+        post = store.create_post("Title", "# Body", "sub-a", "alice")
+    assert store.get_post(post.id) == post
+    assert (post.title, post.body, post.author_sub, post.author_name) == (
+        "Title", "# Body", "sub-a", "alice")
+    assert post.created_at == post.updated_at == 1_700_000_000_123
+    assert rfc3339(post.created_at) == "2023-11-14T22:13:20.123Z"
+    assert len(post.id) == 36 and post.id != store.create_post("T", "B", "s", "n").id
+
+
+def test_update_by_author(store: Store) -> None:
+    with time_machine.travel(1_700_000_000, tick=False) as clock:
+        post = store.create_post("Old", "old", "sub-a", "alice")
+        clock.shift(5)
+        updated = store.update_post(post.id, "New", "new", "sub-a")
+    assert updated is not None and (updated.title, updated.body) == ("New", "new")
+    assert updated.updated_at == post.created_at + 5000 == updated.created_at + 5000
+    assert store.get_post(post.id) == updated
+
+
+def test_update_by_someone_else_changes_nothing(store: Store) -> None:
+    post = store.create_post("Mine", "mine", "sub-a", "alice")
+    assert store.update_post(post.id, "Theirs", "theirs", "sub-b") is None
+    assert store.get_post(post.id) == post
+
+
+def test_delete_by_author_only(store: Store) -> None:
+    post = store.create_post("T", "B", "sub-a", "alice")
+    assert store.delete_post(post.id, "sub-b") is False
+    assert store.get_post(post.id) == post
+    assert store.delete_post(post.id, "sub-a") is True
+    assert store.get_post(post.id) is None
+    assert store.delete_post(post.id, "sub-a") is False
+
+
+def test_moderator_delete(store: Store) -> None:
+    post = store.create_post("T", "B", "sub-a", "alice")
+    assert store.delete_post(post.id, None) is True
+    assert store.get_post(post.id) is None
+
+
+@pytest.mark.parametrize("post_id", [UNKNOWN, "1", "", "../x", UNKNOWN.upper(),
+                                     "' OR 1=1 --", UNKNOWN + "0"])
+def test_unknown_or_malformed_ids(store: Store, post_id: str) -> None:
+    store.create_post("T", "B", "sub-a", "alice")
+    assert store.get_post(post_id) is None
+    assert store.update_post(post_id, "x", "y", "sub-a") is None
+    assert store.delete_post(post_id, None) is False
+
+
+def test_newest_first(store: Store) -> None:
+    ids = make_posts(store, 3)
+    posts, cursor = store.list_posts(None, 10)
+    assert [post.id for post in posts] == ids[::-1]
+    assert cursor is None
+
+
+def test_pages_cover_everything_once(store: Store) -> None:
+    ids = make_posts(store, 25)
+    pages = all_pages(store, 10)
+    assert [len(page) for page in pages] == [10, 10, 5]
+    assert sum(pages, []) == ids[::-1]
+
+
+def test_no_empty_last_page(store: Store) -> None:
+    make_posts(store, 20)
+    first, cursor = store.list_posts(None, 10)
+    second, cursor = store.list_posts(cursor, 10)
+    assert len(first) == len(second) == 10 and cursor is None
+
+
+def test_empty_store(store: Store) -> None:
+    assert store.list_posts(None, 10) == ([], None)
+
+
+def test_same_millisecond_posts_page_deterministically(store: Store) -> None:
+    with time_machine.travel(1_700_000_000, tick=False):
+        ids = {store.create_post(f"P{n}", "b", "s", "n").id for n in range(7)}
+    one_by_one = sum(all_pages(store, 1), [])
+    assert len(one_by_one) == 7 and set(one_by_one) == ids
+    assert sum(all_pages(store, 3), []) == one_by_one
+    assert [post.id for post in store.list_posts(None, 10)[0]] == one_by_one
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "", "!!!!", "bnVsbA", "WzEsMl0",
+                                    "WyJ4IiwiMDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAwIl0",
+                                    "W3RydWUsIjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMCJd",
+                                    "WzEsIngiXQ", "w6k", "é"])
+def test_garbage_cursor(store: Store, cursor: str) -> None:
+    make_posts(store, 2)
+    with pytest.raises(BadCursor) as error:
+        store.list_posts(cursor, 1)
+    assert error.value.code == 400
+
+
+def test_locked_database_is_503(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sqlite, "TIMEOUT", 0.05)
+    store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"))
+    other = sqlite3.connect(tmp_path / "posts.sqlite3")
+    other.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(Unavailable) as error:
+        store.create_post("T", "B", "sub-a", "alice")
+    assert error.value.code == 503
+    other.rollback()
+    assert store.create_post("T", "B", "sub-a", "alice").title == "T"
+
+
+def test_get_store_is_one_per_app_context(app: Flask) -> None:
+    with app.app_context():
+        first = get_store()
+        assert get_store() is first
+        first.create_post("T", "B", "sub-a", "alice")
+    with pytest.raises(sqlite3.ProgrammingError):
+        first.list_posts(None, 1)  # closed at teardown
+    with app.app_context():
+        assert get_store() is not first and len(get_store().list_posts(None, 5)[0]) == 1
+
+
+def test_init_db_command(app: Flask) -> None:
+    path = os.path.join(app.instance_path, "posts.sqlite3")
+    assert not os.path.exists(path)
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0 and "ready" in result.output
+    assert os.path.exists(path)
+    assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0  # idempotent
