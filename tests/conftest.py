@@ -22,6 +22,16 @@ from blog import jwks
 BASE_URL = "https://blog.example"
 
 
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch) -> None:
+    """Tests set their own settings: ignore any BLOG_* variables of the shell."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("BLOG_"):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture(scope="session")
 def idp_server() -> Iterator[FakeIdP]:
     server = FakeIdP()

@@ -1,0 +1,191 @@
+"""The whole login flow in local mode: blog and local Cognito on one real HTTP server."""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import urljoin
+
+import pytest
+import requests
+import time_machine
+from conftest import query_of
+from werkzeug.serving import make_server
+
+from blog import create_app
+from blog import jwks
+
+PASSWORD = "Str0ng-Passw0rd!"
+
+
+class Site:
+    """The blog in local mode served on 127.0.0.1, and a browser to use it."""
+
+    def __init__(self, tmp_path, **config) -> None:
+        self.app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), **config})
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.browser = requests.Session()
+        self.seen: list[requests.Response] = []
+
+    def add_user(self, name: str, *groups: str) -> None:
+        args = ["local-cognito", "add-user", name, "--email", f"{name}@example.com",
+                "--password", PASSWORD]
+        for group in groups:
+            args += ["--group", group]
+        result = self.app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 0, result.output
+
+    def get(self, path: str) -> requests.Response:
+        response = self.browser.get(urljoin(self.base, path), timeout=10)
+        self.seen += [*response.history, response]
+        return response
+
+    def submit(self, page: requests.Response, **fields: str) -> requests.Response:
+        """Fill in and submit the first POST form on `page`, as a browser would."""
+        form = re.search(r'<form[^>]*method="post"[^>]*>(.*?)</form>', page.text,
+                         re.S | re.I)
+        assert form, "no form on the page"
+        action = re.search(r'action="([^"]*)"', form.group(0))
+        data = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"',
+                               form.group(1)))
+        data = {k: html.unescape(v) for k, v in data.items()} | fields
+        url = urljoin(page.url, html.unescape(action.group(1)) if action else page.url)
+        response = self.browser.post(url, data=data, timeout=10)
+        self.seen += [*response.history, response]
+        return response
+
+    def login(self, name: str, path: str = "/posts/") -> requests.Response:
+        page = self.get(path)
+        assert 'name="password"' in page.text
+        return self.submit(page, username=name, password=PASSWORD)
+
+    def logout(self) -> requests.Response:
+        page = self.get("/")
+        form = re.search(r'action="/auth/logout".*?value="([^"]+)"', page.text, re.S)
+        response = self.browser.post(self.base + "/auth/logout", timeout=10, data={
+            "csrf_token": form.group(1)}, headers={"Referer": self.base + "/"})
+        self.seen += [*response.history, response]
+        return response
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def site(tmp_path) -> Iterator[Site]:
+    jwks.clear()
+    site = Site(tmp_path)
+    site.add_user("alice")
+    yield site
+    site.close()
+    jwks.clear()
+
+
+def test_login_through_local_cognito_lands_on_next(site):
+    response = site.login("alice", "/posts/new")
+    assert response.status_code == 200
+    assert response.url == site.base + "/posts/new"
+    assert "alice" in response.text and "Log out" in response.text
+    assert [r.status_code for r in response.history][-2:] == [302, 302]
+
+
+def test_authorize_request_carries_pkce_state_and_nonce(site):
+    response = site.get("/auth/login")
+    authorize = next(r for r in response.history if "/oauth2/authorize" in r.url)
+    params = query_of(authorize.url)
+    assert params["code_challenge_method"] == "S256"
+    assert params["redirect_uri"] == site.base + "/auth/authorize"
+    assert params["state"] and params["nonce"]
+
+
+def test_session_cookie_is_the_only_blog_cookie(site):
+    site.login("alice")
+    blog_cookies = [c for c in site.browser.cookies if c.path == "/"]
+    assert [c.name for c in blog_cookies] == ["session"]
+    assert "eyJ" not in blog_cookies[0].value
+    assert all(len(r.headers.get("Set-Cookie", "").split(", session=")) <= 1
+               for r in site.seen)
+
+
+def test_wrong_password_stays_on_provider_page(site):
+    page = site.get("/posts/")
+    response = site.submit(page, username="alice", password="Wrong-passw0rd!")
+    assert "/_cognito/login" in response.url
+    assert site.get("/posts/").url.startswith(site.base + "/_cognito/login")
+
+
+def test_logout_ends_blog_and_provider_sessions(site):
+    site.login("alice")
+    response = site.logout()
+    assert response.url == site.base + "/"
+    hops = [r.url for r in response.history]
+    assert any("/_cognito/logout?client_id=" in url for url in hops)
+    again = site.get("/posts/")
+    assert "/_cognito/login" in again.url and 'name="password"' in again.text
+
+
+def test_old_cookie_is_useless_after_logout(site):
+    site.login("alice")
+    old = site.browser.cookies.get("session", path="/")
+    site.logout()
+    replay = requests.get(site.base + "/posts/", cookies={"session": old},
+                          allow_redirects=False, timeout=10)
+    assert replay.status_code == 302
+    assert replay.headers["Location"].startswith("/auth/login")
+
+
+def test_refresh_token_is_revoked_at_logout(site):
+    site.login("alice")
+    with site.app.test_request_context():
+        pass
+    sid = site.browser.cookies.get("session", path="/")
+    record = site.app.session_interface.cache.get("session:" + sid)
+    refresh_token = record["tokens"]["refresh_token"]
+    site.logout()
+    config = site.app.config
+    answer = requests.post(config["COGNITO_DOMAIN"] + "/oauth2/token", timeout=10, data={
+        "grant_type": "refresh_token", "refresh_token": refresh_token},
+        auth=(config["COGNITO_CLIENT_ID"], config["COGNITO_CLIENT_SECRET"]))
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
+
+
+def test_expired_id_token_is_refreshed_through_local_cognito(site):
+    site.app.config["SESSION_IDLE_TIMEOUT"] = 10**6
+    site.login("alice")
+    sid = site.browser.cookies.get("session", path="/")
+    before = site.app.session_interface.cache.get("session:" + sid)["tokens"]["id_token"]
+    with time_machine.travel(time.time() + 3700):
+        response = site.get("/posts/")
+        assert response.status_code == 200 and response.url == site.base + "/posts/"
+    after = site.app.session_interface.cache.get("session:" + sid)["tokens"]["id_token"]
+    assert after != before
+
+
+def test_other_loopback_spelling_is_sent_to_the_bound_one(site):
+    site.get("/")
+    port = site.server.server_port
+    response = requests.get(f"http://localhost:{port}/posts/?x=1", allow_redirects=False,
+                            timeout=10)
+    assert response.status_code == 302
+    assert response.headers["Location"] == site.base + "/posts/?x=1"
+
+
+def test_non_loopback_host_is_refused(site):
+    response = requests.get(site.base + "/", headers={"Host": "evil.example"}, timeout=10)
+    assert response.status_code == 400
+
+
+def test_no_token_or_code_reaches_a_page(site):
+    site.login("alice")
+    site.get("/")
+    site.logout()
+    for response in site.seen:
+        if "/_cognito/" in response.url:
+            continue  # the provider's own redirects carry the code, as Cognito's do
+        blob = response.text + str(response.headers)
+        assert "eyJ" not in blob and "code=" not in blob
