@@ -1,0 +1,153 @@
+import time
+
+import jwt
+import pytest
+import requests
+import time_machine
+
+
+@pytest.fixture
+def flow_code(idp, alice, browser):
+    flow = idp.flow()
+    return flow, idp.code(browser, flow)
+
+
+def error_of(answer: requests.Response) -> tuple[int, str]:
+    return answer.status_code, answer.json()["error"]
+
+
+def test_wrong_client_secret(idp, flow_code):
+    flow, code = flow_code
+    answer = idp.post(
+        "/oauth2/token",
+        auth=(idp.client_id, "wrong"),
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=idp.callback,
+        code_verifier=flow.verifier,
+    )
+    assert error_of(answer) == (401, "invalid_client")
+    assert idp.exchange(flow, code).status_code == 200
+
+
+def test_client_secret_post(idp, flow_code):
+    flow, code = flow_code
+    secret = {"client_id": idp.client_id, "client_secret": idp.client_secret}
+    answer = idp.post(
+        "/oauth2/token",
+        auth=False,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=idp.callback,
+        code_verifier=flow.verifier,
+        **secret,
+    )
+    assert answer.status_code == 200 and answer.json()["id_token"]
+    revoke = idp.post("/oauth2/revoke", auth=False, token="x", **secret)
+    assert revoke.status_code == 200
+
+
+def test_wrong_pkce_verifier(idp, flow_code):
+    flow, code = flow_code
+    answer = idp.exchange(flow, code, code_verifier="w" * 48)
+    assert error_of(answer) == (400, "invalid_grant")
+
+
+def test_missing_pkce_verifier(idp, flow_code):
+    flow, code = flow_code
+    answer = idp.post(
+        "/oauth2/token",
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=idp.callback,
+    )
+    assert error_of(answer) == (400, "invalid_request")
+
+
+def test_reused_code(idp, flow_code):
+    flow, code = flow_code
+    assert idp.exchange(flow, code).status_code == 200
+    assert error_of(idp.exchange(flow, code)) == (400, "invalid_grant")
+
+
+def test_code_expires_after_five_minutes(idp, flow_code):
+    flow, code = flow_code
+    with time_machine.travel(time.time() + 301):
+        assert error_of(idp.exchange(flow, code)) == (400, "invalid_grant")
+
+
+def test_code_still_works_before_five_minutes(idp, flow_code):
+    flow, code = flow_code
+    with time_machine.travel(time.time() + 280):
+        assert idp.exchange(flow, code).status_code == 200
+
+
+def test_redirect_uri_must_match_at_token_endpoint(idp, flow_code):
+    flow, code = flow_code
+    answer = idp.exchange(flow, code, redirect_uri=idp.base + "/other")
+    assert error_of(answer) == (400, "invalid_grant")
+
+
+def test_revoke_needs_the_right_secret(idp, alice):
+    refresh_token = idp.tokens()["refresh_token"]
+    answer = idp.post("/oauth2/revoke", auth=(idp.client_id, "x"), token=refresh_token)
+    assert error_of(answer) == (401, "invalid_client")
+    assert idp.refresh(refresh_token).status_code == 200
+
+
+def test_key_rotation(idp, alice):
+    old = idp.tokens()
+    assert idp.cli("rotate-keys").exit_code == 0
+    new = idp.tokens()
+    old_kid = jwt.get_unverified_header(old["id_token"])["kid"]
+    new_kid = jwt.get_unverified_header(new["id_token"])["kid"]
+    assert old_kid != new_kid
+    assert jwt.get_unverified_header(new["access_token"])["kid"] == new_kid
+    assert idp.verify(old["id_token"])["sub"] == idp.verify(new["id_token"])["sub"]
+    kids = [
+        k["kid"] for k in requests.get(idp.url("/.well-known/jwks.json")).json()["keys"]
+    ]
+    assert kids == [old_kid, new_kid]
+
+
+def test_retired_key_leaves_jwks_after_its_tokens_expire(idp, alice):
+    old_kid = jwt.get_unverified_header(idp.tokens()["id_token"])["kid"]
+    idp.cli("rotate-keys")
+    with time_machine.travel(time.time() + 3601 + 5):
+        keys = requests.get(idp.url("/.well-known/jwks.json")).json()["keys"]
+    assert old_kid not in [k["kid"] for k in keys] and len(keys) == 1
+
+
+def test_keys_survive_a_restart(idp, app, alice):
+    from flask import Flask
+
+    from blog import localcognito
+
+    id_token = idp.tokens()["id_token"]
+    again = Flask("lc", instance_path=app.instance_path)
+    again.config["SECRET_KEY"] = "test-secret"
+    localcognito.init_app(again)
+    jwks = again.test_client().get("/_cognito/.well-known/jwks.json").json
+    assert jwt.get_unverified_header(id_token)["kid"] == jwks["keys"][0]["kid"]
+
+
+def test_refresh_token_rotation_setting(idp, app, alice):
+    app.config["LOCAL_COGNITO_REFRESH_TOKEN_ROTATION"] = True
+    first = idp.tokens()["refresh_token"]
+    answer = idp.refresh(first).json()
+    assert answer["refresh_token"] != first and answer["id_token"]
+    assert error_of(idp.refresh(first)) == (400, "invalid_grant")
+    assert idp.refresh(answer["refresh_token"]).status_code == 200
+
+
+def test_token_ttl_setting(idp, app, alice):
+    app.config["LOCAL_COGNITO_TOKEN_TTL"] = 600
+    answer = idp.tokens()
+    claims = idp.verify(answer["id_token"])
+    access = jwt.decode(answer["access_token"], options={"verify_signature": False})
+    assert answer["expires_in"] == 600
+    assert claims["exp"] - claims["iat"] == 600 == access["exp"] - access["iat"]
+
+
+def test_unknown_refresh_token(idp, alice):
+    assert error_of(idp.refresh("not-a-token")) == (400, "invalid_grant")
