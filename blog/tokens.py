@@ -93,12 +93,17 @@ def verify_id_token(token: object, *, jwks_url: str, issuer: str, client_id: str
                     token_use="id")
     if nonce is not None:
         sent = claims.get("nonce")
-        if not isinstance(sent, str) or not hmac.compare_digest(sent, nonce):
+        if not isinstance(sent, str) or not equal(sent, nonce):
             raise InvalidToken("nonce")
     if access_token is not None and "at_hash" in claims:
-        if not hmac.compare_digest(str(claims["at_hash"]), at_hash(access_token)):
+        if not equal(str(claims["at_hash"]), at_hash(access_token)):
             raise InvalidToken("at-hash")
     return claims
+
+
+def equal(a: str, b: str) -> bool:
+    """Constant-time comparison of two strings (any characters)."""
+    return hmac.compare_digest(a.encode(), b.encode())
 
 
 def at_hash(access_token: str) -> str:
