@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -50,7 +52,8 @@ def all_pages(store: Store, limit: int) -> list[list[str]]:
 
 
 def test_create_and_get(store: Store) -> None:
-    with time_machine.travel(datetime(2023, 11, 14, 22, 13, 20, 123000, UTC), tick=False):
+    moment = datetime(2023, 11, 14, 22, 13, 20, 123000, UTC)
+    with time_machine.travel(moment, tick=False):
         post = store.create_post("Title", "# Body", "sub-a", "alice")
     assert store.get_post(post.id) == post
     assert (post.title, post.body, post.author_sub, post.author_name) == (
@@ -91,13 +94,15 @@ def test_moderator_delete(store: Store) -> None:
     assert store.get_post(post.id) is None
 
 
-@pytest.mark.parametrize("post_id", [UNKNOWN, "1", "", "../x", UNKNOWN.upper(),
-                                     "' OR 1=1 --", UNKNOWN + "0"])
+@pytest.mark.parametrize("post_id", [UNKNOWN, "{upper}", "{id}0", "1", "", "../x",
+                                     "' OR 1=1 --", "{id}' OR '1'='1", "x" * 3000])
 def test_unknown_or_malformed_ids(store: Store, post_id: str) -> None:
-    store.create_post("T", "B", "sub-a", "alice")
+    post = store.create_post("T", "B", "sub-a", "alice")
+    post_id = post_id.format(id=post.id, upper=post.id.upper())
     assert store.get_post(post_id) is None
     assert store.update_post(post_id, "x", "y", "sub-a") is None
     assert store.delete_post(post_id, None) is False
+    assert store.get_post(post.id) == post
 
 
 def test_newest_first(store: Store) -> None:
@@ -134,10 +139,16 @@ def test_same_millisecond_posts_page_deterministically(store: Store) -> None:
     assert [post.id for post in store.list_posts(None, 10)[0]] == one_by_one
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "", "!!!!", "bnVsbA", "WzEsMl0",
-                                    "WyJ4IiwiMDAwMDAwMDAtMDAwMC00MDAwLTgwMDAtMDAwMDAwMDAwMDAwIl0",
-                                    "W3RydWUsIjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMCJd",
-                                    "WzEsIngiXQ", "w6k", "é"])
+def b64(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("cursor", [
+    "garbage", "", "!!!!", "w6k", "é", b64(None), b64({"a": 1}), b64([1, 2]),
+    b64(["1", UNKNOWN]), b64([True, UNKNOWN]), b64([1.5, UNKNOWN]), b64([-1, UNKNOWN]),
+    b64([2**64, UNKNOWN]), b64([1, "x"]), b64([1, UNKNOWN, 3]),
+    b64([1, "ABCDEF00-0000-4000-8000-000000000000"]),
+])
 def test_garbage_cursor(store: Store, cursor: str) -> None:
     make_posts(store, 2)
     with pytest.raises(BadCursor) as error:
@@ -155,6 +166,18 @@ def test_locked_database_is_503(tmp_path, monkeypatch) -> None:
     assert error.value.code == 503
     other.rollback()
     assert store.create_post("T", "B", "sub-a", "alice").title == "T"
+
+
+def test_readers_are_not_blocked_by_a_writer(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sqlite, "TIMEOUT", 0.05)
+    store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"))
+    post = store.create_post("T", "B", "sub-a", "alice")
+    writer = sqlite3.connect(tmp_path / "posts.sqlite3")
+    writer.execute("BEGIN EXCLUSIVE")
+    reader = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"))
+    assert reader.list_posts(None, 5) == ([post], None)
+    assert reader.get_post(post.id) == post
+    writer.rollback()
 
 
 def test_get_store_is_one_per_app_context(app: Flask) -> None:

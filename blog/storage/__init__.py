@@ -9,9 +9,9 @@ import json
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 from typing import Protocol
 
 import click
@@ -23,7 +23,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import ServiceUnavailable
 
 POST_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +42,8 @@ class Post:
 class Store(Protocol):
     """What views need from a backend; lists are newest first, (created_at, id) DESC."""
 
-    def list_posts(self, cursor: str | None, limit: int) -> tuple[list[Post], str | None]:
+    def list_posts(self, cursor: str | None,
+                   limit: int) -> tuple[list[Post], str | None]:
         """A page after `cursor` and the next cursor (None when no posts remain)."""
     def get_post(self, id: str) -> Post | None: ...
     def create_post(self, title: str, body: str, author_sub: str,
@@ -57,7 +58,8 @@ class Store(Protocol):
 
 
 class BadCursor(BadRequest):
-    description = "This page link is broken or out of date. Start again from the newest posts."
+    description = ("This page link is broken or out of date. "
+                   "Start again from the newest posts.")
 
 
 class Unavailable(ServiceUnavailable):
@@ -97,7 +99,9 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
         created_at, post_id = json.loads(raw)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise BadCursor() from None
-    if type(created_at) is not int or not 0 <= created_at < 2**53 or not is_post_id(post_id):
+    if type(created_at) is not int or not 0 <= created_at < 2**53:
+        raise BadCursor()
+    if not is_post_id(post_id):
         raise BadCursor()
     return created_at, post_id
 

@@ -44,7 +44,7 @@ def busy_as_503() -> Iterator[None]:
 
 
 class SqliteStore:
-    """The `Store` protocol on one sqlite3 connection; the schema is made on first use."""
+    """The `Store` protocol on one sqlite3 connection; makes the schema on first use."""
 
     def __init__(self, path: str) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -59,7 +59,8 @@ class SqliteStore:
     def close(self) -> None:
         self.db.close()
 
-    def list_posts(self, cursor: str | None, limit: int) -> tuple[list[Post], str | None]:
+    def list_posts(self, cursor: str | None,
+                   limit: int) -> tuple[list[Post], str | None]:
         after = decode_cursor(cursor) if cursor is not None else None
         where = "WHERE (created_at, id) < (?, ?)" if after else ""
         with busy_as_503():
