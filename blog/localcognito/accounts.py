@@ -124,7 +124,9 @@ def _use_code(user: sqlite3.Row | None, purpose: str, code: str) -> sqlite3.Row:
     row = user and store.one(
         "SELECT * FROM code WHERE sub = ? AND purpose = ?", user["sub"], purpose
     )
-    if not row or not secrets.compare_digest(row["code"], code.strip()):
+    if not row or not secrets.compare_digest(
+        row["code"].encode(), code.strip().encode()
+    ):
         raise Invalid(code=WRONG_CODE)
     if row["expires_at"] <= time.time():
         raise Invalid(code=EXPIRED_CODE)

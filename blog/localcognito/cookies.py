@@ -109,4 +109,6 @@ def save_csrf_cookie(response: Response) -> None:
 def csrf_ok() -> bool:
     """Whether a POST carries the token bound to this browser's CSRF cookie."""
     token = _cookie_token()
-    return bool(token) and secrets.compare_digest(token, request.form.get("_csrf", ""))
+    return bool(token) and secrets.compare_digest(
+        token.encode(), request.form.get("_csrf", "").encode()
+    )

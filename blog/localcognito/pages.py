@@ -18,15 +18,9 @@ from .views import bp
 from .views import oauth_error
 
 OAUTH_PARAMS = (
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "scope",
-    "state",
-    "nonce",
-    "code_challenge",
-    "code_challenge_method",
-)
+    "response_type client_id redirect_uri scope state nonce code_challenge"
+    " code_challenge_method"
+).split()
 NOTICES = {
     "confirmed": "Your account is confirmed. Sign in to continue.",
     "reset": "Your password has been reset. Sign in with your new password.",

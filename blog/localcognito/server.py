@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ class Client(ClientMixin):
         return redirect_uri in self.callback_urls
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return hmac.compare_digest(client_secret, self.client_secret)
+        return hmac.compare_digest(client_secret.encode(), self.client_secret.encode())
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method in AUTH_METHODS
@@ -84,21 +85,15 @@ def query_client(client_id: str | None) -> Client | None:
     )
 
 
-@dataclass
-class AuthCode(AuthorizationCodeMixin):
-    """A stored authorization code."""
+class Record:
+    """A stored row whose columns are attributes."""
 
-    code_hash: str
-    client_id: str
-    redirect_uri: str
-    scope: str
-    sub: str
-    nonce: str | None
-    auth_time: int
-    event_id: str
-    code_challenge: str | None
-    code_challenge_method: str | None
-    expires_at: int
+    def __init__(self, row: sqlite3.Row) -> None:
+        self.__dict__.update(dict(row))
+
+
+class AuthCode(Record, AuthorizationCodeMixin):
+    """A row of auth_code."""
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -113,28 +108,14 @@ class AuthCode(AuthorizationCodeMixin):
         return self.auth_time
 
 
-@dataclass
-class RefreshToken(TokenMixin):
-    """A stored refresh token (only its hash is kept)."""
-
-    token_hash: str
-    client_id: str
-    sub: str
-    scope: str
-    auth_time: int
-    event_id: str
-    origin_jti: str
-    expires_at: int
-    revoked: int
+class RefreshToken(Record, TokenMixin):
+    """A row of refresh_token (only the token's hash is kept)."""
 
     def check_client(self, client: Client) -> bool:
         return self.client_id == client.client_id
 
     def get_scope(self) -> str:
         return self.scope
-
-    def get_expires_in(self) -> int:
-        return self.expires_at - int(time.time())
 
     def is_expired(self) -> bool:
         return self.expires_at <= time.time()
@@ -172,7 +153,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         )
         if row is None or row["expires_at"] <= time.time():
             return None
-        return AuthCode(**dict(row))
+        return AuthCode(row)
 
     def delete_authorization_code(self, authorization_code: AuthCode) -> None:
         pass  # already deleted by query_authorization_code
@@ -198,7 +179,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             "SELECT * FROM refresh_token WHERE token_hash = ?",
             store.digest(refresh_token),
         )
-        token = RefreshToken(**dict(row)) if row else None
+        token = RefreshToken(row) if row else None
         if token and not token.is_revoked() and not token.is_expired():
             return token
         return None
@@ -259,7 +240,7 @@ class Revocation(RevocationEndpoint):
             "SELECT * FROM refresh_token WHERE token_hash = ?",
             store.digest(token_string),
         )
-        return RefreshToken(**dict(row)) if row else None
+        return RefreshToken(row) if row else None
 
     def revoke_token(self, token: RefreshToken, request: OAuth2Request) -> None:
         # Revoking the family also ends the access tokens issued from it.

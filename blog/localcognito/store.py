@@ -15,75 +15,37 @@ DB_NAME = "localcognito.sqlite3"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS client (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    client_id TEXT NOT NULL,
-    client_secret TEXT NOT NULL
-);
+    id INTEGER PRIMARY KEY CHECK (id = 1), client_id TEXT NOT NULL,
+    client_secret TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS client_url (
-    kind TEXT NOT NULL,
-    url TEXT NOT NULL,
-    PRIMARY KEY (kind, url)
-);
+    kind TEXT NOT NULL, url TEXT NOT NULL, PRIMARY KEY (kind, url));
 CREATE TABLE IF NOT EXISTS user (
-    sub TEXT PRIMARY KEY,
-    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    password_hash TEXT NOT NULL,
-    confirmed INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL
-);
+    sub TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE, password_hash TEXT NOT NULL,
+    confirmed INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS user_group (
-    sub TEXT NOT NULL REFERENCES user (sub),
-    name TEXT NOT NULL,
-    PRIMARY KEY (sub, name)
-);
+    sub TEXT NOT NULL REFERENCES user (sub), name TEXT NOT NULL,
+    PRIMARY KEY (sub, name));
 CREATE TABLE IF NOT EXISTS code (
-    sub TEXT NOT NULL,
-    purpose TEXT NOT NULL,
-    code TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    PRIMARY KEY (sub, purpose)
-);
+    sub TEXT NOT NULL, purpose TEXT NOT NULL, code TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, PRIMARY KEY (sub, purpose));
 CREATE TABLE IF NOT EXISTS auth_code (
-    code_hash TEXT PRIMARY KEY,
-    client_id TEXT NOT NULL,
-    redirect_uri TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    sub TEXT NOT NULL,
-    nonce TEXT,
-    auth_time INTEGER NOT NULL,
-    event_id TEXT NOT NULL,
-    code_challenge TEXT,
-    code_challenge_method TEXT,
-    expires_at INTEGER NOT NULL
-);
+    code_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL,
+    scope TEXT NOT NULL, sub TEXT NOT NULL, nonce TEXT, auth_time INTEGER NOT NULL,
+    event_id TEXT NOT NULL, code_challenge TEXT, code_challenge_method TEXT,
+    expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS refresh_token (
-    token_hash TEXT PRIMARY KEY,
-    client_id TEXT NOT NULL,
-    sub TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    auth_time INTEGER NOT NULL,
-    event_id TEXT NOT NULL,
-    origin_jti TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    revoked INTEGER NOT NULL DEFAULT 0
-);
+    token_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, sub TEXT NOT NULL,
+    scope TEXT NOT NULL, auth_time INTEGER NOT NULL, event_id TEXT NOT NULL,
+    origin_jti TEXT NOT NULL, expires_at INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS login_session (
-    sid_hash TEXT PRIMARY KEY,
-    sub TEXT NOT NULL,
-    auth_time INTEGER NOT NULL,
-    event_id TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
-);
+    sid_hash TEXT PRIMARY KEY, sub TEXT NOT NULL, auth_time INTEGER NOT NULL,
+    event_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    recipient TEXT NOT NULL,
-    username TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    body TEXT NOT NULL,
-    code TEXT NOT NULL,
-    sent_at TEXT NOT NULL
-);
+    id INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL,
+    username TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
+    code TEXT NOT NULL, sent_at TEXT NOT NULL);
 """
 
 

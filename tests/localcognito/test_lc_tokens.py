@@ -16,11 +16,12 @@ def error_of(answer: requests.Response) -> tuple[int, str]:
     return answer.status_code, answer.json()["error"]
 
 
-def test_wrong_client_secret(idp, flow_code):
+@pytest.mark.parametrize("secret", ["wrong", "wr\u00f6ng".encode()])
+def test_wrong_client_secret(idp, flow_code, secret):
     flow, code = flow_code
     answer = idp.post(
         "/oauth2/token",
-        auth=(idp.client_id, "wrong"),
+        auth=(idp.client_id.encode(), secret),
         grant_type="authorization_code",
         code=code,
         redirect_uri=idp.callback,
