@@ -13,7 +13,7 @@ import time
 
 import requests
 from jwt import PyJWK
-from jwt.exceptions import PyJWKError
+from jwt.exceptions import PyJWTError
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def parse_key_set(document: object) -> dict[str, PyJWK]:
             continue
         try:
             keys[entry["kid"]] = PyJWK(entry, algorithm="RS256")
-        except (PyJWKError, ValueError, TypeError, KeyError):
+        except (PyJWTError, ValueError, TypeError, KeyError):
             continue
     return keys
 
