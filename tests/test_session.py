@@ -294,3 +294,9 @@ def test_email_shown_only_when_verified(auth, client, idp):
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+def test_landing_page_trusts_no_redirect_parameter(client):
+    for query in ("next=https://evil.example", "logout_uri=//evil.example", "url=/x"):
+        response = client.get("/?" + query)
+        assert response.status_code == 200 and "Location" not in response.headers
