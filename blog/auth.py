@@ -9,7 +9,6 @@ import secrets
 import time
 from typing import Any
 from typing import Callable
-from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -107,10 +106,10 @@ def safe_next(value: str | None) -> str | None:
     """Return `value` if it is a same-site relative path, else None."""
     if not value or len(value) > 2000 or not value.startswith("/"):
         return None
+    # "//host" and "/\\host" are other sites to browsers; control characters split headers.
     if value.startswith("//") or "\\" in value or any(c < " " for c in value):
         return None
-    parts = urlsplit(value)
-    return value if not parts.scheme and not parts.netloc else None
+    return value
 
 
 def user_hash(sub: str) -> str:
