@@ -6,6 +6,8 @@ BLOG_BASE_URL says it, then points its Cognito settings at the local provider.
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from typing import Any
 
@@ -23,8 +25,21 @@ from .config import LOOPBACK_HOSTS
 _lock = threading.Lock()
 
 
+class HideQueryStrings(logging.Filter):
+    """The dev server logs request lines: keep codes and states out of the terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args and isinstance(
+                record.args[0], str):
+            record.args = (re.sub(r"\?\S*", "", record.args[0]), *record.args[1:])
+        return True
+
+
 def init_app(app: Flask) -> None:
     """Serve the local Cognito and bind the blog to it."""
+    server_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, HideQueryStrings) for f in server_log.filters):
+        server_log.addFilter(HideQueryStrings())
     localcognito.init_app(app)
     csrf.exempt(app.blueprints["localcognito"])  # it checks its own forms' tokens
     if app.config.get("BASE_URL"):

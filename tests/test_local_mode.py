@@ -189,3 +189,11 @@ def test_no_token_or_code_reaches_a_page(site):
             continue  # the provider's own redirects carry the code, as Cognito's do
         blob = response.text + str(response.headers)
         assert "eyJ" not in blob and "code=" not in blob
+
+
+def test_server_log_shows_no_codes_or_states(site, caplog):
+    caplog.set_level("INFO", logger="werkzeug")
+    site.login("alice")
+    lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert any("/auth/authorize" in line for line in lines)
+    assert not any("code=" in line or "state=" in line for line in lines)
