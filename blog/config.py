@@ -42,6 +42,9 @@ def check(app: Flask) -> None:
             config[name] = str(config[name])
         if config.get(name) == "":
             config[name] = None
+    from . import secretrefs  # here: secretrefs imports ConfigError from this module
+
+    secretrefs.resolve(config)
     config["LOCAL_MODE"] = not config.get("COGNITO_ISSUER")
     if config["LOCAL_MODE"]:
         setup_local(app)

@@ -2,19 +2,129 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
 
 from cachelib import FileSystemCache
 from flask import Flask
+from flask import Request
+from flask import Response
+from flask import session
 from flask_session import Session
+from flask_session.base import ServerSideSessionInterface
+from flask_session.dynamodb import DynamoDBSessionInterface
+from flask_session.dynamodb.dynamodb import DynamoDBSession
+from itsdangerous import want_bytes
+from werkzeug.exceptions import ServiceUnavailable
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
     """Bind Flask-Session to `app` with the configured backend."""
     kind = app.config["SESSION_TYPE"]
+    if kind == "dynamodb":
+        app.config.setdefault("SESSION_DYNAMODB", None)
+        if app.config["SESSION_DYNAMODB"] is None:
+            from .storage.dynamodb import connect
+
+            app.config["SESSION_DYNAMODB"] = connect()
+        app.session_interface = DynamoDBSessions(
+            app, app.config["SESSION_DYNAMODB"], app.config["SESSION_TABLE"])
+        app.before_request(refuse_unreadable)
+        return
     if kind == "filesystem":
         # Flask-Session 0.8's own "filesystem" type is deprecated; cachelib's is not.
         app.config["SESSION_TYPE"] = "cachelib"
         app.config["SESSION_CACHELIB"] = FileSystemCache(
             os.path.join(app.instance_path, "sessions"), threshold=10_000)
     Session().init_app(app)
+
+
+class SessionsUnavailable(ServiceUnavailable):
+    description = ("Signing in is not possible right now because the session store is "
+                   "busy. Please go back and try again in a moment.")
+
+
+class UnreadableSession(DynamoDBSession):
+    """Stands in for a session the store could not return; its request gets a 503."""
+
+
+def refuse_unreadable() -> None:
+    """Answer 503 rather than treat the visitor as logged out (and lose a posted form)."""
+    if isinstance(session, UnreadableSession):
+        raise SessionsUnavailable()
+
+
+@contextmanager
+def store_errors_as_503() -> Iterator[None]:
+    """Throttling, a missing table or an unreachable endpoint become `SessionsUnavailable`."""
+    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import ClientError
+
+    try:
+        yield
+    except ClientError as error:
+        log.warning("session table refused: %s", error.response["Error"].get("Code"))
+        raise SessionsUnavailable() from error
+    except BotoCoreError as error:
+        log.warning("session table unreachable: %s", type(error).__name__)
+        raise SessionsUnavailable() from error
+
+
+class DynamoDBSessions(DynamoDBSessionInterface):
+    """Flask-Session's DynamoDB backend for a table made by serverless.yml.
+
+    Unlike its parent it never calls CreateTable, treats items past `expiration` as absent
+    (DynamoDB's TTL deletes them only eventually) and turns store failures into 503s.
+    """
+
+    def __init__(self, app: Flask, resource: Any, table_name: str) -> None:
+        # Not DynamoDBSessionInterface.__init__: it calls CreateTable at every cold start.
+        ServerSideSessionInterface.__init__(self, app,
+                                            permanent=app.config["SESSION_PERMANENT"])
+        self.client = resource
+        self.store = resource.Table(table_name)
+
+    def _retrieve_session_data(self, store_id: str) -> dict | None:
+        with store_errors_as_503():
+            item = self.store.get_item(Key={"id": store_id}, ConsistentRead=True).get("Item")
+        if not item or item.get("expiration", 0) <= time.time():
+            return None
+        return self.serializer.decode(want_bytes(item["val"].value))
+
+    def _delete_session(self, store_id: str) -> None:
+        with store_errors_as_503():
+            self.store.delete_item(Key={"id": store_id})
+
+    def _upsert_session(self, session_lifetime: timedelta, session: Any,
+                        store_id: str) -> None:
+        expiration = int(time.time() + session_lifetime.total_seconds())
+        with store_errors_as_503():
+            self.store.update_item(
+                Key={"id": store_id}, UpdateExpression="SET val = :value, expiration = :exp",
+                ExpressionAttributeValues={":value": self.serializer.encode(session),
+                                           ":exp": expiration})
+
+    def open_session(self, app: Flask, request: Request) -> Any:
+        try:
+            return super().open_session(app, request)
+        except SessionsUnavailable:
+            return UnreadableSession(sid=self._generate_sid(self.sid_length))
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if isinstance(session, UnreadableSession):
+            return
+        try:
+            super().save_session(app, session, response)
+        except SessionsUnavailable as error:
+            # The view has run but its session change is lost: say so, not "done".
+            page = app.make_response(app.handle_user_exception(error))
+            response.status_code = page.status_code
+            response.headers = page.headers
+            response.set_data(page.get_data())

@@ -13,10 +13,12 @@ from datetime import datetime
 import pytest
 import time_machine
 from flask import Flask
+from moto import mock_aws
 
 from blog.storage import BadCursor
 from blog.storage import Store
 from blog.storage import Unavailable
+from blog.storage import dynamodb
 from blog.storage import get_store
 from blog.storage import rfc3339
 from blog.storage import sqlite
@@ -24,12 +26,20 @@ from blog.storage import sqlite
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
-@pytest.fixture(params=["sqlite"])
-def store(request, tmp_path) -> Iterator[Store]:
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def store(request, tmp_path, monkeypatch) -> Iterator[Store]:
     if request.param == "sqlite":
         store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"))
         yield store
         store.close()
+    else:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.setenv(name, "testing")  # fake credentials for moto
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        with mock_aws():
+            store = dynamodb.DynamoDBStore(dynamodb.connect().Table("posts"))
+            store.init_db()
+            yield store
 
 
 def make_posts(store: Store, count: int, author: str = "sub-a") -> list[str]:

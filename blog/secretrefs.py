@@ -1,0 +1,48 @@
+"""Secrets named by reference: `secretsmanager:<id or ARN>` or `ssm:<parameter name>`.
+
+On Lambda the function's configuration holds only these references; the values are read
+once at start-up (a cold start) with the function's own role (interface.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import ConfigError
+
+SECRET_SETTINGS = ("SECRET_KEY", "COGNITO_CLIENT_SECRET")
+
+
+def resolve(config: Any) -> None:
+    """Replace each reference in the secret settings by the value it names."""
+    for name in SECRET_SETTINGS:
+        value = config.get(name)
+        if isinstance(value, str) and value.startswith(("secretsmanager:", "ssm:")):
+            config[name] = read(name, value)
+
+
+def read(name: str, reference: str) -> str:
+    """The secret `reference` names; `ConfigError` naming BLOG_<name> if unreadable."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import ClientError
+
+    kind, _, key = reference.partition(":")
+    try:
+        if not key:
+            raise ValueError("the reference names nothing")
+        if kind == "secretsmanager":
+            value = boto3.client("secretsmanager").get_secret_value(SecretId=key).get(
+                "SecretString")
+        else:
+            value = boto3.client("ssm").get_parameter(
+                Name=key, WithDecryption=True)["Parameter"]["Value"]
+    except ClientError as error:
+        reason = error.response["Error"].get("Code") or "refused"
+    except (BotoCoreError, ValueError) as error:
+        reason = str(error)
+    else:
+        if isinstance(value, str) and value:
+            return value
+        reason = "it holds no text value"
+    raise ConfigError(f"BLOG_{name} names {reference!r}, which could not be read: {reason}")

@@ -1,0 +1,169 @@
+"""Posts in a DynamoDB table (BLOG_POSTS_TABLE), the shape of lambda.md §4.
+
+Pages come newest first from the GSI `by_created` (hash `kind`, always "post"; range
+`created_at`), never from a Scan; edits and deletes are conditional writes on `author_sub`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import uuid
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import BotoCoreError
+from botocore.exceptions import ClientError
+from flask import Flask
+
+from . import Post
+from . import Unavailable
+from . import decode_cursor
+from . import encode_cursor
+from . import is_post_id
+from . import now_ms
+
+log = logging.getLogger(__name__)
+INDEX = "by_created"
+KIND = "post"
+REFUSED = "ConditionalCheckFailedException"  # a condition on author_sub or id failed
+
+
+def connect() -> Any:
+    """A boto3 DynamoDB resource that gives up quickly instead of hanging a request."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.resource("dynamodb", config=Config(
+        connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 3}))
+
+
+def opener(app: Flask) -> Callable[[], DynamoDBStore]:
+    """One boto3 resource per app; a cheap store object per app context."""
+    table = connect().Table(app.config["POSTS_TABLE"])
+    return functools.partial(DynamoDBStore, table)
+
+
+@contextmanager
+def unavailable_as_503(expected: str | None = None) -> Iterator[None]:
+    """Throttling, a missing table or an unreachable endpoint: a 503 page, not a 500.
+
+    A `ClientError` whose code is `expected` is re-raised for the caller to handle.
+    """
+    try:
+        yield
+    except ClientError as error:
+        code = error.response["Error"].get("Code")
+        if code == expected:
+            raise
+        log.warning("posts table refused: %s", code)
+        raise Unavailable() from error
+    except BotoCoreError as error:
+        log.warning("posts table unreachable: %s", type(error).__name__)
+        raise Unavailable() from error
+
+
+def to_post(item: dict) -> Post:
+    return Post(id=item["id"], title=item["title"], body=item["body"],
+                author_sub=item["author_sub"], author_name=item["author_name"],
+                created_at=int(item["created_at"]), updated_at=int(item["updated_at"]))
+
+
+class DynamoDBStore:
+    """The `Store` protocol on one DynamoDB table (boto3 Table resource)."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def list_posts(self, cursor: str | None, limit: int) -> tuple[list[Post], str | None]:
+        query: dict[str, Any] = {"IndexName": INDEX, "ScanIndexForward": False,
+                                 "KeyConditionExpression": Key("kind").eq(KIND)}
+        if cursor is not None:
+            created_at, post_id = decode_cursor(cursor)
+            query["ExclusiveStartKey"] = {"kind": KIND, "created_at": created_at,
+                                          "id": post_id}
+        items: list[dict] = []
+        with unavailable_as_503():
+            while len(items) <= limit:  # one more than a page tells whether more remain
+                page = self.table.query(Limit=limit + 1 - len(items), **query)
+                items += page["Items"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        posts = [to_post(item) for item in items]
+        more = len(posts) > limit
+        return posts[:limit], encode_cursor(posts[limit - 1]) if more else None
+
+    def get_post(self, id: str) -> Post | None:
+        if not is_post_id(id):
+            return None
+        with unavailable_as_503():
+            item = self.table.get_item(Key={"id": id}, ConsistentRead=True).get("Item")
+        return to_post(item) if item else None
+
+    def create_post(self, title: str, body: str, author_sub: str,
+                    author_name: str) -> Post:
+        now = now_ms()
+        post = Post(str(uuid.uuid4()), title, body, author_sub, author_name, now, now)
+        with unavailable_as_503():
+            self.table.put_item(Item={**dataclasses.asdict(post), "kind": KIND},
+                                ConditionExpression="attribute_not_exists(id)")
+        return post
+
+    def update_post(self, id: str, title: str, body: str,
+                    author_sub: str) -> Post | None:
+        if not is_post_id(id):
+            return None
+        try:
+            with unavailable_as_503(expected=REFUSED):
+                item = self.table.update_item(
+                    Key={"id": id}, ReturnValues="ALL_NEW",
+                    UpdateExpression="SET title = :title, body = :body, updated_at = :now",
+                    ConditionExpression="author_sub = :author",
+                    ExpressionAttributeValues={":title": title, ":body": body,
+                                               ":now": now_ms(), ":author": author_sub},
+                )["Attributes"]
+        except ClientError:  # missing, or someone else's post
+            return None
+        return to_post(item)
+
+    def delete_post(self, id: str, author_sub: str | None) -> bool:
+        if not is_post_id(id):
+            return False
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_exists(id)"}
+        if author_sub is not None:
+            condition = {"ConditionExpression": "author_sub = :author",
+                         "ExpressionAttributeValues": {":author": author_sub}}
+        try:
+            with unavailable_as_503(expected=REFUSED):
+                self.table.delete_item(Key={"id": id}, **condition)
+        except ClientError:
+            return False
+        return True
+
+    def init_db(self) -> None:
+        """Create the table and its index if missing (serverless.yml makes them on AWS)."""
+        client = self.table.meta.client
+        try:
+            with unavailable_as_503(expected="ResourceInUseException"):
+                client.create_table(TableName=self.table.name, **TABLE_SHAPE)
+        except ClientError:
+            pass  # it exists already
+        client.get_waiter("table_exists").wait(TableName=self.table.name)
+
+
+TABLE_SHAPE: dict[str, Any] = {
+    "BillingMode": "PAY_PER_REQUEST",
+    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"},
+                             {"AttributeName": "kind", "AttributeType": "S"},
+                             {"AttributeName": "created_at", "AttributeType": "N"}],
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    "GlobalSecondaryIndexes": [{
+        "IndexName": INDEX, "Projection": {"ProjectionType": "ALL"},
+        "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"},
+                      {"AttributeName": "created_at", "KeyType": "RANGE"}]}],
+}
