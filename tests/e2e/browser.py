@@ -1,0 +1,145 @@
+"""The blog served in local mode, and people using it in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import requests
+from werkzeug.serving import make_server
+
+from blog import create_app
+
+try:
+    from playwright.sync_api import Browser
+    from playwright.sync_api import ConsoleMessage
+    from playwright.sync_api import WebError
+    from playwright.sync_api import expect
+    from playwright.sync_api import sync_playwright
+except ImportError:  # the browser fixture skips (or fails under CI) with a hint
+    Browser = ConsoleMessage = WebError = expect = sync_playwright = None  # type: ignore
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+VIEWPORT = {"width": 1000, "height": 700}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PASSWORD = "Str0ng-Passw0rd!"
+# Known bug: the Hosted UI pages name no icon, so Chromium asks for /favicon.ico, which
+# the blog does not serve (a 404 console error). test_e2e_watch.py holds the strict
+# xfail; drop this allowance when it passes.
+FAVICON_404 = ("/favicon.ico", 404)
+
+# Reported by a securitypolicyviolation listener that runs before any page script.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.reportCspViolation(`${e.violatedDirective} blocked ${e.blockedURI}`);
+});
+"""
+
+
+class Site:
+    """The blog in local mode on a free loopback port, with its local Cognito."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def add_user(self, name: str, *groups: str) -> None:
+        """A confirmed user, made with `flask local-cognito add-user`."""
+        args = ["local-cognito", "add-user", name, "--email", f"{name}@example.com",
+                "--password", PASSWORD]
+        for group in groups:
+            args += ["--group", group]
+        result = self.app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 0, result.output
+
+    def code_for(self, name: str) -> str:
+        """The newest code "emailed" to `name`, read from the outbox over HTTP."""
+        mails = requests.get(self.url("/_cognito/outbox"), timeout=10).json()
+        return [mail for mail in mails if mail["username"] == name][-1]["code"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+class Person:
+    """One person at one browser: a fresh context whose pages are watched.
+
+    Console errors, uncaught page errors and CSP violations are collected in `problems`;
+    a 4xx or 5xx page the test asks for with `expect_status` is not a problem.
+    """
+
+    def __init__(self, browser: Browser, site: Site) -> None:
+        self.site = site
+        self.problems: list[str] = []
+        self.expected_failures: set[tuple[str, int]] = set()
+        self.expect_status(*FAVICON_404)
+        self.context = browser.new_context(base_url=site.base, viewport=VIEWPORT)
+        self.context.on("console", self._console)
+        self.context.on("weberror", self._page_error)
+        self.context.expose_binding("reportCspViolation", self._csp)
+        self.context.add_init_script(CSP_LISTENER)
+        self.page = self.context.new_page()
+
+    def _console(self, message: ConsoleMessage) -> None:
+        text, url = message.text, message.location.get("url", "")
+        status = re.search(r"status of (\d{3})", text)
+        if status and (url, int(status.group(1))) in self.expected_failures:
+            return
+        if message.type == "error" or "Content Security Policy" in text:
+            self.problems.append(f"console {message.type} on {url}: {text}")
+
+    def _page_error(self, error: WebError) -> None:
+        self.problems.append(f"uncaught page error: {error.error}")
+
+    def _csp(self, source: dict, text: str) -> None:
+        self.problems.append(f"CSP violation on {source['frame'].url}: {text}")
+
+    def expect_status(self, path: str, status: int) -> None:
+        """Let `path` answer `status` without it counting as a console error."""
+        self.expected_failures.add((self.site.url(path), status))
+
+    def sign_in(self, name: str, password: str = PASSWORD) -> None:
+        """Fill in and submit the Hosted UI's sign-in form."""
+        page = self.page
+        expect(page).to_have_url(re.compile(r"/_cognito/login\?"))
+        page.get_by_label("Username or email").fill(name)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+
+    def login(self, name: str, path: str = "/posts/") -> None:
+        """Open `path`, sign in on the hosted page, and be back on `path`."""
+        self.page.goto(path)
+        self.sign_in(name)
+        expect(self.page).to_have_url(self.site.url(path))
+        expect(self.page.locator(".who")).to_contain_text(name)
+
+    def publish(self, title: str, body: str) -> str:
+        """Write a post through the form; return its URL."""
+        page = self.page
+        page.get_by_role("link", name="Write", exact=True).click()
+        page.get_by_label("Title").fill(title)
+        page.get_by_label("Body").fill(body)
+        page.get_by_role("button", name="Publish").click()
+        expect(page.get_by_role("status")).to_have_text("Post published.")
+        expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+        return page.url
+
+    def screenshot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=SCREENSHOTS / f"{name}.png")
+
+    def close(self) -> None:
+        self.context.close()

@@ -1,0 +1,77 @@
+"""Browser-test fixtures: one Chromium per session, a new context per person."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from collections.abc import Iterator
+
+import pytest
+
+from blog import jwks
+
+from .browser import CHROMIUM
+from .browser import CHROMIUM_ARGS
+from .browser import Person
+from .browser import Site
+from .browser import expect
+from .browser import sync_playwright
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a person's machine; under CI the browser tests must run."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run the browser tests)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if sync_playwright is None:
+        unavailable("the playwright package is missing: `make test` installs it "
+                    "(requirements-dev.txt)")
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"no Chromium at {CHROMIUM}: install it with "
+                    "`sudo apt-get install chromium`")
+    expect.set_options(timeout=10_000)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(browser, tmp_path) -> Iterator[Site]:
+    """The blog in local mode with alice, bob and mod (a moderator)."""
+    jwks.clear()
+    site = Site(tmp_path)
+    site.add_user("alice")
+    site.add_user("bob")
+    site.add_user("mod", "admins")
+    yield site
+    site.close()
+    jwks.clear()
+
+
+@pytest.fixture
+def new_person(browser, site) -> Iterator[Callable[[], Person]]:
+    """Make people, each in a new context; fail on what their consoles showed."""
+    people: list[Person] = []
+
+    def make() -> Person:
+        people.append(Person(browser, site))
+        return people[-1]
+
+    yield make
+    for person in people:
+        person.close()
+    problems = [problem for person in people for problem in person.problems]
+    if problems:
+        pytest.fail("console errors or CSP violations:\n" + "\n".join(problems),
+                    pytrace=False)
+
+
+@pytest.fixture
+def person(new_person) -> Person:
+    return new_person()
