@@ -28,10 +28,6 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1000, "height": 700}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "Str0ng-Passw0rd!"
-# Known bug: the Hosted UI pages name no icon, so Chromium asks for /favicon.ico, which
-# the blog does not serve (a 404 console error). test_e2e_watch.py holds the strict
-# xfail; drop this allowance when it passes.
-FAVICON_404 = ("/favicon.ico", 404)
 
 # Reported by a securitypolicyviolation listener that runs before any page script.
 CSP_LISTENER = """
@@ -85,7 +81,6 @@ class Person:
         self.site = site
         self.problems: list[str] = []
         self.expected_failures: set[tuple[str, int]] = set()
-        self.expect_status(*FAVICON_404)
         self.context = browser.new_context(base_url=site.base, viewport=VIEWPORT)
         self.context.on("console", self._console)
         self.context.on("weberror", self._page_error)

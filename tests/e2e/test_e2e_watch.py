@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from .browser import FAVICON_404
 
 pytestmark = pytest.mark.e2e
 
@@ -27,12 +26,7 @@ def test_watch_reports_a_csp_violation(site, person):
     assert person.page.title() != "injected"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug: blog/localcognito/templates/localcognito/base.html has no <link rel=icon>, "
-    "so Chromium requests /favicon.ico, which answers 404: a console error on every "
-    "Hosted UI page"))
 def test_hosted_pages_log_no_console_errors(site, person):
-    person.expected_failures.discard((site.url(FAVICON_404[0]), FAVICON_404[1]))
     person.page.goto("/auth/login")
     person.page.wait_for_load_state("networkidle")  # the icon is fetched after load
     found, person.problems[:] = list(person.problems), []
