@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import urljoin
@@ -13,32 +12,19 @@ import pytest
 import requests
 import time_machine
 from conftest import query_of
-from werkzeug.serving import make_server
+from localsite import PASSWORD
+from localsite import LocalSite
 
-from blog import create_app
 from blog import jwks
 
-PASSWORD = "Str0ng-Passw0rd!"
 
-
-class Site:
-    """The blog in local mode served on 127.0.0.1, and a browser to use it."""
+class Site(LocalSite):
+    """The local-mode blog, and a browser (a requests session) to use it."""
 
     def __init__(self, tmp_path, **config) -> None:
-        self.app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), **config})
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(tmp_path, **config)
         self.browser = requests.Session()
         self.seen: list[requests.Response] = []
-
-    def add_user(self, name: str, *groups: str) -> None:
-        args = ["local-cognito", "add-user", name, "--email", f"{name}@example.com",
-                "--password", PASSWORD]
-        for group in groups:
-            args += ["--group", group]
-        result = self.app.test_cli_runner().invoke(args=args)
-        assert result.exit_code == 0, result.output
 
     def get(self, path: str) -> requests.Response:
         response = self.browser.get(urljoin(self.base, path), timeout=10)
@@ -72,8 +58,6 @@ class Site:
         self.seen += [*response.history, response]
         return response
 
-    def close(self) -> None:
-        self.server.shutdown()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-
 pytestmark = pytest.mark.e2e
 
 INJECT_INLINE_SCRIPT = """() => new Promise((resolve) => {
