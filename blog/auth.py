@@ -54,7 +54,10 @@ def authorize() -> Any:
     if not claims:  # authlib verifies only when the state held a nonce: fail closed
         raise OAuthError(error="missing_id_token")
     next_path = session.get("next")
-    current_app.session_interface.regenerate(session)  # no fixation
+    # A new session id (no fixation). Flask-Session's regenerate() skips a session it
+    # deems empty, as this one is once authlib has popped its state: mark it first.
+    session["regenerate"] = True
+    current_app.session_interface.regenerate(session)
     session.clear()
     now = int(time.time())
     session.update(user=identity(claims), login_at=now, last_seen=now, tokens={

@@ -196,6 +196,15 @@ def test_new_session_id_at_login(app, auth, client):
     assert session_record(app, client)["user"]["username"] == "alice"
 
 
+def test_new_session_id_at_login_with_one_flow_and_no_next(app, client, auth):
+    params = auth.start()
+    before = client.get_cookie("__Host-session", domain="blog.example").value
+    auth.callback(params)
+    after = client.get_cookie("__Host-session", domain="blog.example").value
+    assert before != after
+    assert app.session_interface.cache.get("session:" + before) is None
+
+
 def test_session_cookie_attributes(auth):
     response = auth.callback(auth.start())
     cookies = response.headers.getlist("Set-Cookie")
