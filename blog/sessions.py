@@ -16,9 +16,8 @@ from flask import Request
 from flask import Response
 from flask import session
 from flask_session import Session
+from flask_session.base import ServerSideSession
 from flask_session.base import ServerSideSessionInterface
-from flask_session.dynamodb import DynamoDBSessionInterface
-from flask_session.dynamodb.dynamodb import DynamoDBSession
 from itsdangerous import want_bytes
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -51,6 +50,10 @@ class SessionsUnavailable(ServiceUnavailable):
                    "busy. Please go back and try again in a moment.")
 
 
+class DynamoDBSession(ServerSideSession):
+    """A session kept in the DynamoDB table."""
+
+
 class UnreadableSession(DynamoDBSession):
     """Stands in for a session the store could not return; its request gets a 503."""
 
@@ -77,17 +80,19 @@ def store_errors_as_503() -> Iterator[None]:
         raise SessionsUnavailable() from error
 
 
-class DynamoDBSessions(DynamoDBSessionInterface):
-    """Flask-Session's DynamoDB backend for a table made by serverless.yml.
+class DynamoDBSessions(ServerSideSessionInterface):
+    """Flask-Session's DynamoDB backend, redone for a table made by serverless.yml.
 
-    Unlike its parent it never calls CreateTable, treats items past `expiration` as absent
-    (DynamoDB's TTL deletes them only eventually) and turns store failures into 503s.
+    Unlike Flask-Session's it never calls CreateTable, treats items past `expiration` as
+    absent (DynamoDB's TTL deletes them only eventually) and turns store failures into
+    503s. Not a subclass of it: importing flask_session.dynamodb imports the
+    mypy_boto3_dynamodb stubs, about 25 ms of every cold start (bench/RESULTS.md).
     """
 
+    session_class = DynamoDBSession
+
     def __init__(self, app: Flask, resource: Any, table_name: str) -> None:
-        # Not DynamoDBSessionInterface.__init__: it calls CreateTable at every cold start.
-        ServerSideSessionInterface.__init__(self, app,
-                                            permanent=app.config["SESSION_PERMANENT"])
+        super().__init__(app, permanent=app.config["SESSION_PERMANENT"])
         self.client = resource
         self.store = resource.Table(table_name)
 
