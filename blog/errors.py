@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask import render_template
+from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
 TITLES = {
@@ -25,6 +26,8 @@ def init_app(app: Flask) -> None:
 
 def render_error(error: HTTPException) -> tuple[str, int]:
     """An error page that explains what happened, never a traceback."""
+    if request_ctx.url_adapter is None:  # e.g. a Host werkzeug cannot bind: no url_for
+        return error.get_response()  # type: ignore[return-value]
     code = error.code or 500
     title = TITLES.get(code, error.name)
     response = render_template("errors/error.html", code=code, title=title,
