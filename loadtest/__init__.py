@@ -47,6 +47,7 @@ class Report:
     checked_posts: int = 0
     server_tracebacks: int = 0
     server_log: Counter = field(default_factory=Counter)
+    table_items: dict[str, int] = field(default_factory=dict)  # DynamoDB runs only
 
     @property
     def ok(self) -> bool:
@@ -68,6 +69,9 @@ class Report:
         ]
         lines += [f"{r:<34}{n:>7}{a * 1000:>8.0f}{b * 1000:>8.0f}{c * 1000:>8.0f}"
                   for r, n, a, b, c in self.routes]
+        if self.table_items:
+            lines.append("DynamoDB items afterwards: " + " ".join(
+                f"{k}={v}" for k, v in self.table_items.items()))
         lines.append(f"server tracebacks in gunicorn log: {self.server_tracebacks}")
         lines += [f"  server log x{n}: {line[:150]}"
                   for line, n in self.server_log.most_common(5)]
@@ -101,6 +105,8 @@ def run(users: int = 5, duration: float = 10.0, store: str = "sqlite", workers: 
             with servers.gunicorn(instance, workers, threads, env) as base:
                 record = drive(base, names, duration, think, ramp, report)
                 report.checked_posts = verify(base, record)
+            if endpoint:
+                report.table_items = servers.count_items(endpoint)
         with open(os.path.join(instance, "gunicorn.log"), errors="replace") as log:
             lines = log.read().splitlines()
         report.server_tracebacks = sum(line.startswith("Traceback") for line in lines)

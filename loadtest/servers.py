@@ -78,15 +78,15 @@ def add_users(instance: str, names: list[str]) -> None:
 def moto_server() -> Iterator[str]:
     """A moto DynamoDB server process with the blog's two tables; yields its URL."""
     port = free_port()
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=clean_env(**AWS_ENV), stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    with stopping(process):
-        wait_for(url + "/moto-api/", process)
-        create_tables(url)
-        yield url
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            env=clean_env(**AWS_ENV), stdout=log, stderr=subprocess.STDOUT)
+        with stopping(process):
+            wait_for(url + "/moto-api/", process)
+            create_tables(url)
+            yield url
 
 
 def create_tables(endpoint: str) -> None:
@@ -111,6 +111,18 @@ def create_tables(endpoint: str) -> None:
                           {"AttributeName": "created_at", "KeyType": "RANGE"}]}])
 
 
+def count_items(endpoint: str) -> dict[str, int]:
+    """How many items each table holds (sessions: logged-in visitors, not yet expired)."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    pages = dynamodb.get_paginator("scan")
+    return {name: sum(page["Count"] for page in pages.paginate(TableName=table,
+                                                                Select="COUNT"))
+            for name, table in (("posts", POSTS_TABLE), ("sessions", SESSION_TABLE))}
+
+
 def dynamodb_env(endpoint: str) -> dict[str, str]:
     """Settings that put the blog's posts and sessions in the tables at `endpoint`."""
     return {**AWS_ENV, "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
@@ -127,6 +139,7 @@ def gunicorn(instance: str, workers: int, threads: int,
     more than one worker and thread, or the callback waits for itself.
     """
     port = free_port()
+    os.makedirs(instance, exist_ok=True)
     log_path = os.path.join(instance, "gunicorn.log")
     log = open(log_path, "ab")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(

@@ -61,3 +61,13 @@ def test_a_missing_or_stale_write_is_reported():
               "c": ("load001", "title v0", "<p>Body c version 0. more</p>")}
     loadtest.compare(listed, record)
     assert [f.split(":")[0] for f in record.failures] == ["lost edit", "lost write"]
+
+
+def test_five_users_for_ten_seconds_on_dynamodb():
+    """Posts and sessions in DynamoDB (moto_server on 127.0.0.1)."""
+    report = loadtest.run(users=5, duration=10, store="dynamodb", think=0.1)
+    print(report.text())
+    assert report.ok, report.text()
+    assert report.counts["posts"] >= 5 and report.counts.get("edits", 0) >= 1
+    assert report.table_items["posts"] == report.counts["posts"]
+    assert report.table_items["sessions"] >= 1  # the checker's, still logged in
