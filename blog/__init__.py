@@ -9,6 +9,7 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the blog from BLOG_* environment variables (and `test_config` in tests)."""
+    from . import api
     from . import auth
     from . import cognito
     from . import config
@@ -43,4 +44,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(posts.bp)
+    app.register_blueprint(api.bp)
+    csrf.csrf.exempt(api.bp)  # bearer tokens only, never cookies: nothing to forge
     return app

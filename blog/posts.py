@@ -130,8 +130,13 @@ def may_delete(post: Post) -> bool:
 
 def read_form() -> tuple[dict[str, str], dict[str, str]]:
     """The submitted title and body, tidied, and an error message per bad field."""
-    title = " ".join(request.form.get("title", "").split())
-    body = request.form.get("body", "").replace("\r\n", "\n").lstrip("\n").rstrip()
+    return check_post(request.form.get("title", ""), request.form.get("body", ""))
+
+
+def check_post(title: str, body: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Tidy a title and body (the pages' and the API's rules); errors per bad field."""
+    title = " ".join(title.split())
+    body = body.replace("\r\n", "\n").lstrip("\n").rstrip()
     errors = {}
     if not title:
         errors["title"] = "Give your post a title."

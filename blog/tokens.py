@@ -1,4 +1,4 @@
-"""Verification of Cognito ID tokens: the one check used at login and on every request."""
+"""Verification of Cognito tokens: ID tokens for pages, access tokens for the API."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Collection
 from typing import Any
 
 import jwt
@@ -98,6 +99,20 @@ def verify_id_token(token: object, *, jwks_url: str, issuer: str, client_id: str
     if access_token is not None and "at_hash" in claims:
         if not equal(str(claims["at_hash"]), at_hash(access_token)):
             raise InvalidToken("at-hash")
+    return claims
+
+
+def verify_access_token(token: object, *, jwks_url: str, issuer: str,
+                        client_ids: Collection[str]) -> dict[str, Any]:
+    """Verify a Cognito access token issued to one of `client_ids`; return its claims.
+
+    Access tokens have no `aud`: the app client is named by `client_id` (cognito.md 3).
+    """
+    claims = decode(token, jwks_url=jwks_url, issuer=issuer, audience=None,
+                    token_use="access")
+    client_id = claims.get("client_id")
+    if not isinstance(client_id, str) or client_id not in client_ids:
+        raise InvalidToken("client")
     return claims
 
 

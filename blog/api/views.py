@@ -1,0 +1,138 @@
+"""The JSON API: posts for scripts and services, with Cognito access tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask import request
+from flask import url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+
+from .. import markdown
+from ..storage import BadCursor
+from ..storage import Post
+from ..storage import get_store
+from ..storage import is_post_id
+from ..storage import rfc3339
+from . import schema
+from .bearer import authenticate
+from .bearer import check_settings
+from .bearer import is_admin
+from .bearer import username
+from .inputs import bad_cursor
+from .inputs import read_cursor
+from .inputs import read_limit
+from .inputs import read_post
+from .problems import Problem
+from .problems import as_problem
+
+bp = Blueprint("api", __name__, url_prefix="/api", cli_group=None)
+bp.record_once(lambda state: check_settings(state.app))
+bp.register_error_handler(HTTPException, as_problem)
+PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+
+
+@bp.get("/posts")
+def list_posts() -> Any:
+    """A page of posts, newest first; `next_cursor` fetches the following page."""
+    authenticate()
+    cursor, limit = read_cursor(), read_limit(PAGE_SIZE, MAX_PAGE_SIZE)
+    try:
+        posts, next_cursor = get_store().list_posts(cursor, limit)
+    except BadCursor:
+        raise bad_cursor() from None
+    return {"items": [post_json(post) for post in posts], "next_cursor": next_cursor}
+
+
+@bp.post("/posts")
+def create_post() -> Any:
+    """Publish a post as the token's user."""
+    claims = authenticate(write=True)
+    fields = read_post()
+    post = get_store().create_post(fields["title"], fields["body"], claims["sub"],
+                                   username(claims))
+    response = jsonify(post_json(post))
+    response.headers["Location"] = url_for(".get_post", post_id=post.id)
+    return response, 201
+
+
+@bp.get("/posts/<post_id>")
+def get_post(post_id: str) -> Any:
+    """One post."""
+    authenticate()
+    return post_json(find_post(post_id))
+
+
+@bp.patch("/posts/<post_id>")
+def update_post(post_id: str) -> Any:
+    """Change the title and/or body; the author only."""
+    claims = authenticate(write=True)
+    post = find_post(post_id)
+    if post.author_sub != claims["sub"]:
+        raise Problem(403, "Only the author of this post can edit it.")
+    fields = read_post(current={"title": post.title, "body": post.body})
+    # Conditional on the author in the store itself, so a race cannot slip by.
+    updated = get_store().update_post(post.id, fields["title"], fields["body"],
+                                      claims["sub"])
+    if updated is None:
+        raise Problem(404, "This post was deleted while you were editing it.")
+    return post_json(updated)
+
+
+@bp.delete("/posts/<post_id>")
+def delete_post(post_id: str) -> Any:
+    """Delete a post; its author or a member of the admin group."""
+    claims = authenticate(write=True)
+    post = find_post(post_id)
+    is_author = post.author_sub == claims["sub"]
+    if not is_author and not is_admin(claims):
+        raise Problem(403, "Only the author of this post or a moderator can delete it.")
+    if not get_store().delete_post(post.id, claims["sub"] if is_author else None):
+        raise Problem(404, "This post has already been deleted.")
+    return "", 204
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3.1 description of this API (public, like any API reference)."""
+    return schema.document(current_app.config["API_WRITE_SCOPE"], request.script_root)
+
+
+def find_post(post_id: str) -> Post:
+    """The post with this id, or a 404 problem (also for ids no post can have)."""
+    post = get_store().get_post(post_id) if is_post_id(post_id) else None
+    if post is None:
+        raise Problem(404, "There is no post with this id.")
+    return post
+
+
+def post_json(post: Post) -> dict[str, Any]:
+    """A post as the API shows it."""
+    return {
+        "id": post.id, "title": post.title, "body": post.body,
+        "body_html": str(markdown.render(post.body)),
+        "author": {"sub": post.author_sub, "username": post.author_name},
+        "created_at": rfc3339(post.created_at), "updated_at": rfc3339(post.updated_at),
+    }
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """API answers depend on the token: no cache may keep them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.before_app_request
+def routing_problems() -> Any:
+    """Unknown paths and methods under /api/ get problems too (no view of ours runs)."""
+    error = request.routing_exception
+    if (error is not None and not isinstance(error, RequestRedirect)
+            and (request.path + "/").startswith(bp.url_prefix + "/")):
+        return as_problem(error)
+    return None
