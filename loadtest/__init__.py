@@ -1,4 +1,4 @@
-"""A bounded load test of the blog in local mode under gunicorn (see docs/RELIABILITY.md).
+"""A bounded load test of the blog in local mode under gunicorn (docs/RELIABILITY.md).
 
 `run()` starts everything on 127.0.0.1 in a temporary folder, lets N virtual users work
 for a fixed time, then checks that every write is still there and reports latencies.
@@ -62,21 +62,31 @@ class Report:
             f"requests={self.requests} errors(5xx/transport)={self.errors} "
             f"throughput={self.requests / max(self.elapsed, 1e-9):.1f} req/s "
             f"over {self.elapsed:.1f}s",
-            "latency ms: " + " ".join(f"{k}={v * 1000:.0f}" for k, v in self.latency.items()),
-            "work: " + " ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
+            "latency ms: "
+            + " ".join(f"{k}={v * 1000:.0f}" for k, v in self.latency.items()),
+            "work: "
+            + " ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
             + f" posts_verified_afterwards={self.checked_posts}",
             f"{'route':<34}{'n':>7}{'p50':>8}{'p95':>8}{'p99':>8}  (ms)",
         ]
-        lines += [f"{r:<34}{n:>7}{a * 1000:>8.0f}{b * 1000:>8.0f}{c * 1000:>8.0f}"
-                  for r, n, a, b, c in self.routes]
+        lines += [
+            f"{r:<34}{n:>7}{a * 1000:>8.0f}{b * 1000:>8.0f}{c * 1000:>8.0f}"
+            for r, n, a, b, c in self.routes
+        ]
         if self.table_items:
-            lines.append("DynamoDB items afterwards: " + " ".join(
-                f"{k}={v}" for k, v in self.table_items.items()))
+            lines.append(
+                "DynamoDB items afterwards: "
+                + " ".join(f"{k}={v}" for k, v in self.table_items.items())
+            )
         lines.append(f"server tracebacks in gunicorn log: {self.server_tracebacks}")
-        lines += [f"  server log x{n}: {line[:150]}"
-                  for line, n in self.server_log.most_common(5)]
-        lines.append("RESULT: " + ("PASS" if self.ok else f"FAIL ({len(self.failures)} "
-                                   "failed checks)"))
+        lines += [
+            f"  server log x{n}: {line[:150]}"
+            for line, n in self.server_log.most_common(5)
+        ]
+        lines.append(
+            "RESULT: "
+            + ("PASS" if self.ok else f"FAIL ({len(self.failures)} failed checks)")
+        )
         lines += [f"  - {f}" for f in self.failures[:20]]
         return "\n".join(lines)
 
@@ -84,11 +94,20 @@ class Report:
 def percentile(values: list[float], q: float) -> float:
     """The `q`-th percentile (nearest rank) of `values`."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+    return ordered[
+        min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    ]
 
 
-def run(users: int = 5, duration: float = 10.0, store: str = "sqlite", workers: int = 2,
-        threads: int = 8, think: float = 1.0, ramp: float | None = None) -> Report:
+def run(
+    users: int = 5,
+    duration: float = 10.0,
+    store: str = "sqlite",
+    workers: int = 2,
+    threads: int = 8,
+    think: float = 1.0,
+    ramp: float | None = None,
+) -> Report:
     """Drive `users` concurrent users for `duration` seconds; return the report.
 
     Users start evenly over `ramp` seconds (default: a fifth of a second each, at most
@@ -100,7 +119,9 @@ def run(users: int = 5, duration: float = 10.0, store: str = "sqlite", workers: 
     with tempfile.TemporaryDirectory(prefix="blog-load-") as folder:
         instance = os.path.join(folder, "instance")
         servers.add_users(instance, [*names, "checker"])
-        with servers.moto_server() if store == "dynamodb" else nullcontext() as endpoint:
+        with (
+            servers.moto_server() if store == "dynamodb" else nullcontext() as endpoint
+        ):
             env = servers.dynamodb_env(endpoint) if endpoint else {}
             with servers.gunicorn(instance, workers, threads, env) as base:
                 record = drive(base, names, duration, think, ramp, report)
@@ -115,16 +136,27 @@ def run(users: int = 5, duration: float = 10.0, store: str = "sqlite", workers: 
     return report
 
 
-def drive(base: str, names: list[str], duration: float, think: float, ramp: float,
-          report: Report) -> Record:
+def drive(
+    base: str,
+    names: list[str],
+    duration: float,
+    think: float,
+    ramp: float,
+    report: Report,
+) -> Record:
     record = Record()
     started = time.monotonic()
     deadline = started + ramp + duration
-    people = [VirtualUser(base, name, record, deadline, think, seed=i)
-              for i, name in enumerate(names)]
-    threads = [threading.Thread(target=person.run, daemon=True,
-                                args=(started + ramp * i / len(people),))
-               for i, person in enumerate(people)]
+    people = [
+        VirtualUser(base, name, record, deadline, think, seed=i)
+        for i, name in enumerate(names)
+    ]
+    threads = [
+        threading.Thread(
+            target=person.run, daemon=True, args=(started + ramp * i / len(people),)
+        )
+        for i, person in enumerate(people)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -155,7 +187,9 @@ def listing(base: str) -> dict[str, tuple[str, str, str]]:
     path: str | None = "/posts/"
     while path:
         page = browser.request("GET", path)
-        for card in re.findall(r'<article class="post-card".*?</article>', page.text, re.S):
+        for card in re.findall(
+            r'<article class="post-card".*?</article>', page.text, re.S
+        ):
             post_id = re.search(r'href="/posts/([^"]+)"', card).group(1)
             title = re.search(r'<a href="[^"]+">([^<]*)</a>', card).group(1)
             author = AUTHOR.search(card).group(1)
@@ -171,10 +205,14 @@ def compare(listed: dict[str, tuple[str, str, str]], record: Record) -> None:
         if post_id not in listed:
             record.fail(f"lost write: post {post_id} by {who} is not listed")
         elif listed[post_id][:2] != (who, title):
-            record.fail(f"lost edit: post {post_id} lists {listed[post_id][:2]}, "
-                        f"last saved {(who, title)}")
+            record.fail(
+                f"lost edit: post {post_id} lists {listed[post_id][:2]}, "
+                f"last saved {(who, title)}"
+            )
         elif body.split(".")[0] not in listed[post_id][2]:
-            record.fail(f"lost edit: post {post_id}'s excerpt is not the last saved body")
+            record.fail(
+                f"lost edit: post {post_id}'s excerpt is not the last saved body"
+            )
 
 
 def summarise(record: Record, report: Report) -> None:
@@ -190,6 +228,9 @@ def summarise(record: Record, report: Report) -> None:
     for route, _, seconds in record.timings:
         routes.setdefault(route, []).append(seconds)
     report.routes = sorted(
-        ((r, len(v), percentile(v, 50), percentile(v, 95), percentile(v, 99))
-         for r, v in routes.items()), key=lambda row: -row[1])
-
+        (
+            (r, len(v), percentile(v, 50), percentile(v, 95), percentile(v, 99))
+            for r, v in routes.items()
+        ),
+        key=lambda row: -row[1],
+    )

@@ -1,4 +1,4 @@
-"""The servers a load run needs, all on 127.0.0.1: the blog under gunicorn, moto_server."""
+"""The servers of a load run, all on 127.0.0.1: the blog under gunicorn, moto_server."""
 
 from __future__ import annotations
 
@@ -14,8 +14,12 @@ from contextlib import contextmanager
 import requests
 
 PASSWORD = "Str0ng-Passw0rd!"
-AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 POSTS_TABLE, SESSION_TABLE = "blog-load-posts", "blog-load-sessions"
 
 
@@ -42,8 +46,7 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """This process's environment without BLOG_* or AWS_* settings, plus `extra`."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("BLOG_", "AWS_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLOG_", "AWS_"))}
     return {**env, **extra}
 
 
@@ -62,7 +65,7 @@ def stopping(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
 
 
 def add_users(instance: str, names: list[str]) -> None:
-    """Create confirmed users in the local Cognito of `instance` (before gunicorn starts)."""
+    """Create confirmed users in the local Cognito of `instance` (before gunicorn)."""
     from blog import create_app
     from blog.localcognito import accounts
     from blog.localcognito import keys
@@ -71,7 +74,9 @@ def add_users(instance: str, names: list[str]) -> None:
     with app.app_context():
         for name in names:
             accounts.create_user(name, f"{name}@example.com", PASSWORD, confirmed=True)
-        keys.load_keys(app)  # the signing key, made once here rather than by racing workers
+        keys.load_keys(
+            app
+        )  # the signing key, made once here rather than by racing workers
 
 
 @contextmanager
@@ -82,7 +87,10 @@ def moto_server() -> Iterator[str]:
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            env=clean_env(**AWS_ENV), stdout=log, stderr=subprocess.STDOUT)
+            env=clean_env(**AWS_ENV),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         with stopping(process):
             wait_for(url + "/moto-api/", process)
             create_tables(url)
@@ -93,46 +101,76 @@ def create_tables(endpoint: str) -> None:
     """The posts and sessions tables, shaped as serverless.yml declares them."""
     import boto3
 
-    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     dynamodb.create_table(
-        TableName=SESSION_TABLE, BillingMode="PAY_PER_REQUEST",
+        TableName=SESSION_TABLE,
+        BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
-    dynamodb.create_table(
-        TableName=POSTS_TABLE, BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
-                              {"AttributeName": "kind", "AttributeType": "S"},
-                              {"AttributeName": "created_at", "AttributeType": "N"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[{
-            "IndexName": "by_created", "Projection": {"ProjectionType": "ALL"},
-            "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"},
-                          {"AttributeName": "created_at", "KeyType": "RANGE"}]}])
+    )
+    dynamodb.create_table(
+        TableName=POSTS_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "kind", "AttributeType": "S"},
+            {"AttributeName": "created_at", "AttributeType": "N"},
+        ],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_created",
+                "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [
+                    {"AttributeName": "kind", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+            }
+        ],
+    )
 
 
 def count_items(endpoint: str) -> dict[str, int]:
-    """How many items each table holds (sessions: logged-in visitors, not yet expired)."""
+    """How many items each table holds (sessions: visitors not yet expired)."""
     import boto3
 
-    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     pages = dynamodb.get_paginator("scan")
-    return {name: sum(page["Count"] for page in pages.paginate(TableName=table,
-                                                                Select="COUNT"))
-            for name, table in (("posts", POSTS_TABLE), ("sessions", SESSION_TABLE))}
+    return {
+        name: sum(
+            page["Count"] for page in pages.paginate(TableName=table, Select="COUNT")
+        )
+        for name, table in (("posts", POSTS_TABLE), ("sessions", SESSION_TABLE))
+    }
 
 
 def dynamodb_env(endpoint: str) -> dict[str, str]:
     """Settings that put the blog's posts and sessions in the tables at `endpoint`."""
-    return {**AWS_ENV, "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-            "BLOG_POSTS_TABLE": POSTS_TABLE, "BLOG_SESSION_TYPE": "dynamodb",
-            "BLOG_SESSION_TABLE": SESSION_TABLE}
+    return {
+        **AWS_ENV,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "BLOG_POSTS_TABLE": POSTS_TABLE,
+        "BLOG_SESSION_TYPE": "dynamodb",
+        "BLOG_SESSION_TABLE": SESSION_TABLE,
+    }
 
 
 @contextmanager
-def gunicorn(instance: str, workers: int, threads: int,
-             env: dict[str, str] | None = None) -> Iterator[str]:
+def gunicorn(
+    instance: str, workers: int, threads: int, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """The blog in local mode under gunicorn (gthread); yields its base URL.
 
     The login callback calls the local Cognito on the same server, so there must be
@@ -143,12 +181,30 @@ def gunicorn(instance: str, workers: int, threads: int,
     log_path = os.path.join(instance, "gunicorn.log")
     log = open(log_path, "ab")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
-         "--workers", str(workers), "--threads", str(threads),
-         "--bind", f"127.0.0.1:{port}", "--timeout", "60", "--keep-alive", "10", "--log-level", "warning",
-         "blog:create_app()"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+            "--keep-alive",
+            "10",
+            "--log-level",
+            "warning",
+            "blog:create_app()",
+        ],
         env=clean_env(BLOG_INSTANCE_PATH=instance, **(env or {})),
-        stdout=log, stderr=subprocess.STDOUT)
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         with stopping(process):

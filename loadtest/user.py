@@ -23,7 +23,9 @@ from .servers import PASSWORD
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 WHO = re.compile(r'<span class="who"[^>]*>([^<]*)<')
 AUTHOR = re.compile(r'<p class="meta">By ([^<]*?) ·')
-POST_LINK = re.compile(r'<h2 id="title-[^"]+"><a href="/posts/(' + UUID.pattern + r')">')
+POST_LINK = re.compile(
+    r'<h2 id="title-[^"]+"><a href="/posts/(' + UUID.pattern + r')">'
+)
 REQUEST_TIMEOUT = 30
 
 
@@ -37,7 +39,9 @@ class Record:
 
     timings: list[tuple[str, int, float]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
-    written: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # id: who, title, body
+    written: dict[str, tuple[str, str, str]] = field(
+        default_factory=dict
+    )  # id: who, title, body
     counts: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -70,53 +74,83 @@ class Browser:
         self.base, self.record = base, record
         self.http = requests.Session()
 
-    def request(self, method: str, path: str, data: dict | None = None,
-                expect: int | None = 200) -> requests.Response:
+    def request(
+        self, method: str, path: str, data: dict | None = None, expect: int | None = 200
+    ) -> requests.Response:
         url = urljoin(self.base, path)
         for _ in range(10):
             started = time.perf_counter()
             try:
-                response = self.http.request(method, url, data=data, allow_redirects=False,
-                                             timeout=REQUEST_TIMEOUT,
-                                             headers={"Referer": self.base + "/"})
+                response = self.http.request(
+                    method,
+                    url,
+                    data=data,
+                    allow_redirects=False,
+                    timeout=REQUEST_TIMEOUT,
+                    headers={"Referer": self.base + "/"},
+                )
             except requests.RequestException as error:
                 if self.record:
-                    self.record.time(label(method, url), 599, time.perf_counter() - started)
+                    self.record.time(
+                        label(method, url), 599, time.perf_counter() - started
+                    )
                 raise Failed(f"{method} {url}: {error!r:.300}") from None
             if self.record:
-                self.record.time(label(method, url), response.status_code,
-                                 time.perf_counter() - started)
+                self.record.time(
+                    label(method, url),
+                    response.status_code,
+                    time.perf_counter() - started,
+                )
             if response.status_code >= 500:
-                raise Failed(f"{method} {urlsplit(url).path} answered "
-                             f"{response.status_code}")
+                raise Failed(
+                    f"{method} {urlsplit(url).path} answered {response.status_code}"
+                )
             if response.status_code not in (301, 302, 303, 307, 308):
                 break
             url = urljoin(url, response.headers["Location"])
-            method, data = ("GET", None) if response.status_code != 307 else (method, data)
+            method, data = (
+                ("GET", None) if response.status_code != 307 else (method, data)
+            )
         if expect is not None and response.status_code != expect:
-            raise Failed(f"{label(method, url)} answered {response.status_code}, "
-                         f"expected {expect}")
+            raise Failed(
+                f"{label(method, url)} answered {response.status_code}, "
+                f"expected {expect}"
+            )
         return response
 
-    def submit(self, page: requests.Response, expect: int | None = 200,
-               **fields: str) -> requests.Response:
-        """Fill in and send the page's first POST form but logout's (hidden fields kept)."""
-        forms = re.finditer(r'<form[^>]*method="post"[^>]*>(.*?)</form>', page.text, re.S)
+    def submit(
+        self, page: requests.Response, expect: int | None = 200, **fields: str
+    ) -> requests.Response:
+        """Send the page's first POST form but logout's, hidden fields kept."""
+        forms = re.finditer(
+            r'<form[^>]*method="post"[^>]*>(.*?)</form>', page.text, re.S
+        )
         form = next((f for f in forms if "/auth/logout" not in f.group(0)[:120]), None)
         if not form:
             raise Failed(f"no form on {urlsplit(page.url).path}")
         action = re.search(r'action="([^"]*)"', form.group(0))
-        hidden = re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1))
+        hidden = re.findall(
+            r'type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1)
+        )
         data = {k: html.unescape(v) for k, v in hidden} | fields
-        target = urljoin(page.url, html.unescape(action.group(1)) if action else page.url)
+        target = urljoin(
+            page.url, html.unescape(action.group(1)) if action else page.url
+        )
         return self.request("POST", target, data, expect)
 
 
 class VirtualUser:
     """Repeats sessions (log in, a few rounds of work, log out) until `deadline`."""
 
-    def __init__(self, base: str, name: str, record: Record, deadline: float,
-                 think: float = 0.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        base: str,
+        name: str,
+        record: Record,
+        deadline: float,
+        think: float = 0.0,
+        seed: int = 0,
+    ) -> None:
         self.base, self.name, self.record = base, name, record
         self.deadline, self.think = deadline, think
         self.browser = Browser(base, record)
@@ -134,8 +168,14 @@ class VirtualUser:
                 self.browser = Browser(self.base, self.record)  # a new browser window
                 time.sleep(1)
 
-    def page(self, method: str, path: str, data: dict | None = None,
-             expect: int | None = 200, logged_in: bool = True) -> requests.Response:
+    def page(
+        self,
+        method: str,
+        path: str,
+        data: dict | None = None,
+        expect: int | None = 200,
+        logged_in: bool = True,
+    ) -> requests.Response:
         if self.think:
             time.sleep(self.random.uniform(0, 2 * self.think))
         response = self.browser.request(method, path, data, expect)
@@ -145,13 +185,16 @@ class VirtualUser:
     def check_identity(self, response: requests.Response, logged_in: bool) -> None:
         """The page shows this user's name, and no one else's, or nobody's when out."""
         if "/_cognito/" in response.url or "text/html" not in response.headers.get(
-                "Content-Type", ""):
+            "Content-Type", ""
+        ):
             return
         names = [html.unescape(n).strip() for n in WHO.findall(response.text)]
         expected = [self.name] if logged_in else []
         if names != expected:
-            raise Failed(f"session mix-up on {urlsplit(response.url).path}: header shows "
-                         f"{names}, expected {expected}")
+            raise Failed(
+                f"session mix-up on {urlsplit(response.url).path}: header shows "
+                f"{names}, expected {expected}"
+            )
 
     def session(self) -> None:
         self.login()
@@ -188,12 +231,16 @@ class VirtualUser:
             return  # deleted meanwhile (nobody deletes in this run, but be fair)
         author = AUTHOR.search(detail.text)
         if detail.status_code != 200 or not author:
-            raise Failed(f"/posts/{post_id} answered {detail.status_code} without author")
+            raise Failed(
+                f"/posts/{post_id} answered {detail.status_code} without author"
+            )
         can_edit = f'href="/posts/{post_id}/edit"' in detail.text
         ours = post_id in self.mine
         if can_edit != ours or (html.unescape(author.group(1)) == self.name) != ours:
-            raise Failed(f"/posts/{post_id} by {author.group(1)!r} offers edit={can_edit} "
-                         f"to {self.name} (author: {ours})")
+            raise Failed(
+                f"/posts/{post_id} by {author.group(1)!r} offers edit={can_edit} "
+                f"to {self.name} (author: {ours})"
+            )
         if not ours:
             self.page("GET", f"/posts/{post_id}/edit", expect=403)
 
@@ -223,13 +270,16 @@ class VirtualUser:
 
     def text(self, post_id: str | None, version: int) -> tuple[str, str]:
         marker = f"{self.name}-{self.random.getrandbits(48):012x}"
-        return (f"{self.name} post {marker} v{version}",
-                f"Body {marker} version {version}.\n\n*Written* under load by {self.name}.")
+        return (
+            f"{self.name} post {marker} v{version}",
+            f"Body {marker} version {version}.\n\n*Written* under load by {self.name}.",
+        )
 
     def logout(self) -> None:
         page = self.page("GET", "/")
-        form = re.search(r'<form class="inline" action="/auth/logout".*?</form>', page.text,
-                         re.S)
+        form = re.search(
+            r'<form class="inline" action="/auth/logout".*?</form>', page.text, re.S
+        )
         if not form:
             raise Failed("no logout form on /")
         token = re.search(r'name="csrf_token" value="([^"]+)"', form.group(0)).group(1)

@@ -20,7 +20,7 @@ from . import CASES
 
 
 class OutageIdP(FakeIdP):
-    """The fake Cognito, which can also stop listening and come back on the same port."""
+    """The fake Cognito, which can also stop listening and come back on its port."""
 
     def down(self) -> None:
         self.server.shutdown()

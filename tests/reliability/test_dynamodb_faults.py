@@ -1,4 +1,4 @@
-"""DynamoDB throttled, slow or unreachable: 503 pages, bounded waits, nothing half-written.
+"""DynamoDB throttled, hung or unreachable: 503 pages, bounded waits, no half-writes.
 
 The blog talks to a moto server through a proxy on 127.0.0.1 that can throttle chosen
 operations, as DynamoDB does (400 ProvisionedThroughputExceededException).
@@ -27,9 +27,10 @@ from blog import create_app
 from loadtest import servers
 
 BUSY = "busy right now"
-THROTTLED = {"__type": "com.amazonaws.dynamodb.v20120810#"
-             "ProvisionedThroughputExceededException",
-             "message": "The level of configured provisioned throughput was exceeded."}
+THROTTLED = {
+    "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+    "message": "The level of configured provisioned throughput was exceeded.",
+}
 
 
 class ThrottlingProxy:
@@ -51,19 +52,29 @@ class ThrottlingProxy:
         table = json.loads(request.get_data() or b"{}").get("TableName", "")
         self.calls.append(f"{operation}:{table}")
         if {operation, f"{operation}:{table}"} & self.throttle:
-            response = Response(json.dumps(THROTTLED), 400,
-                                content_type="application/x-amz-json-1.0")
+            response = Response(
+                json.dumps(THROTTLED), 400, content_type="application/x-amz-json-1.0"
+            )
         else:
-            headers = {k: v for k, v in request.headers.items()
-                       if k.lower() not in ("host", "content-length")}
-            upstream = self.http.post(self.target + "/", data=request.get_data(),
-                                      headers=headers, timeout=10)
-            response = Response(upstream.content, upstream.status_code,
-                                content_type=upstream.headers.get("Content-Type"))
+            headers = {
+                k: v
+                for k, v in request.headers.items()
+                if k.lower() not in ("host", "content-length")
+            }
+            upstream = self.http.post(
+                self.target + "/", data=request.get_data(), headers=headers, timeout=10
+            )
+            response = Response(
+                upstream.content,
+                upstream.status_code,
+                content_type=upstream.headers.get("Content-Type"),
+            )
         return response(environ, start_response)
 
     def count(self, rule: str) -> int:
-        return sum(1 for call in self.calls if call == rule or call.startswith(rule + ":"))
+        return sum(
+            1 for call in self.calls if call == rule or call.startswith(rule + ":")
+        )
 
     def close(self) -> None:
         self.server.shutdown()
@@ -85,10 +96,16 @@ def proxy(moto) -> Iterator[ThrottlingProxy]:
 
 
 def dynamodb_app(idp, tmp_path, monkeypatch, endpoint: str, sessions: bool = False):
-    for name, value in {**servers.AWS_ENV, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}.items():
+    for name, value in {
+        **servers.AWS_ENV,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+    }.items():
         monkeypatch.setenv(name, value)
-    extra = {"SESSION_TYPE": "dynamodb",
-             "SESSION_TABLE": servers.SESSION_TABLE} if sessions else {}
+    extra = (
+        {"SESSION_TYPE": "dynamodb", "SESSION_TABLE": servers.SESSION_TABLE}
+        if sessions
+        else {}
+    )
     app = create_app(settings(idp, tmp_path, POSTS_TABLE=servers.POSTS_TABLE, **extra))
     app.test_client_class = HttpsClient
     return app
@@ -96,8 +113,9 @@ def dynamodb_app(idp, tmp_path, monkeypatch, endpoint: str, sessions: bool = Fal
 
 @pytest.fixture
 def writer(idp, tmp_path, monkeypatch, proxy) -> AuthActions:
-    auth = AuthActions(dynamodb_app(idp, tmp_path, monkeypatch, proxy.url).test_client(),
-                       idp)
+    auth = AuthActions(
+        dynamodb_app(idp, tmp_path, monkeypatch, proxy.url).test_client(), idp
+    )
     auth.login("alice")
     return auth
 
@@ -108,9 +126,13 @@ def publish(client, title: str, body: str, path: str = "/posts/new"):
 
 
 def items_titled(moto: str, title: str) -> list[dict]:
-    table = boto3.resource("dynamodb", endpoint_url=moto, region_name="us-east-1",
-                           aws_access_key_id="testing",
-                           aws_secret_access_key="testing").Table(servers.POSTS_TABLE)
+    table = boto3.resource(
+        "dynamodb",
+        endpoint_url=moto,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).Table(servers.POSTS_TABLE)
     return [item for item in table.scan()["Items"] if item["title"] == title]
 
 
@@ -145,18 +167,22 @@ def test_throttled_reads_are_a_503_then_the_list_is_back(writer, proxy):
 
 
 def test_throttled_session_table_keeps_the_user_and_writes_nothing(
-        idp, tmp_path, monkeypatch, proxy, moto):
+    idp, tmp_path, monkeypatch, proxy, moto
+):
     app = dynamodb_app(idp, tmp_path, monkeypatch, proxy.url, sessions=True)
     auth = AuthActions(app.test_client(), idp)
     auth.login("alice")
     token = csrf_from(auth.client.get("/posts/new").text)
     proxy.throttle = {f"GetItem:{servers.SESSION_TABLE}"}
-    page = auth.client.post("/posts/new", data={"csrf_token": token,
-                                                "title": "Sessionless", "body": "B"})
+    page = auth.client.post(
+        "/posts/new", data={"csrf_token": token, "title": "Sessionless", "body": "B"}
+    )
     assert page.status_code == 503 and "session store is busy" in page.text
     proxy.throttle = set()
     assert items_titled(moto, "Sessionless") == []
-    assert 'title="Signed in">alice' in auth.client.get("/posts/").text  # not logged out
+    assert (
+        'title="Signed in">alice' in auth.client.get("/posts/").text
+    )  # not logged out
 
 
 def closed_port() -> str:
@@ -173,12 +199,15 @@ def black_hole() -> Iterator[str]:
 
 
 @pytest.mark.parametrize("where", ["refused", "hung"])
-def test_unreachable_table_is_a_503_within_bounds(where, idp, tmp_path, monkeypatch,
-                                                  request):
-    endpoint = closed_port() if where == "refused" else request.getfixturevalue(
-        "black_hole")
-    auth = AuthActions(dynamodb_app(idp, tmp_path, monkeypatch, endpoint).test_client(),
-                       idp)
+def test_unreachable_table_is_a_503_within_bounds(
+    where, idp, tmp_path, monkeypatch, request
+):
+    endpoint = (
+        closed_port() if where == "refused" else request.getfixturevalue("black_hole")
+    )
+    auth = AuthActions(
+        dynamodb_app(idp, tmp_path, monkeypatch, endpoint).test_client(), idp
+    )
     auth.login("alice")
     started = time.monotonic()
     page = auth.client.get("/posts/")
@@ -188,9 +217,12 @@ def test_unreachable_table_is_a_503_within_bounds(where, idp, tmp_path, monkeypa
     assert elapsed < (3 if where == "refused" else 4 * 3 + 3)
 
 
-@pytest.mark.xfail(strict=True, reason="gap: storage.Unavailable from create_post "
-                   "reaches errors.render_error; the 503 page does not carry the form "
-                   "with the typed title and body")
+@pytest.mark.xfail(
+    strict=True,
+    reason="gap: storage.Unavailable from create_post "
+    "reaches errors.render_error; the 503 page does not carry the form "
+    "with the typed title and body",
+)
 def test_throttled_write_gives_back_what_was_typed(writer, proxy):
     proxy.throttle = {"PutItem"}
     page = publish(writer.client, "Keep this title", "Keep this body")

@@ -26,7 +26,7 @@ def session_user(client) -> object:
         return session.get("user")
 
 
-# --- the identity provider down during login -------------------------------------------
+# --- the identity provider down during login ------------------------------------------
 
 
 def test_provider_down_before_login_then_back(outage_auth, outage_idp):
@@ -51,7 +51,9 @@ def test_token_endpoint_down_at_callback_then_retry(outage_auth, outage_idp):
     assert logged_in_as(outage_auth.client, "alice")
 
 
-def test_keys_endpoint_down_at_first_login_then_back(outage_auth, outage_idp, monkeypatch):
+def test_keys_endpoint_down_at_first_login_then_back(
+    outage_auth, outage_idp, monkeypatch
+):
     """No cached keys: the login is refused with a page; it works once keys are back."""
     params = outage_auth.start()
     outage_idp.jwks_status = 500
@@ -65,20 +67,22 @@ def test_keys_endpoint_down_at_first_login_then_back(outage_auth, outage_idp, mo
     assert logged_in_as(outage_auth.client, "alice")
 
 
-# --- the JWKS endpoint down while users are logged in ----------------------------------
+# --- the JWKS endpoint down while users are logged in ---------------------------------
 
 
 @pytest.mark.parametrize("outage", ["refused", "500", "not-json", "no-keys"])
-def test_logged_in_users_stay_in_while_keys_endpoint_is_down(outage, outage_auth,
-                                                             outage_idp, monkeypatch):
+def test_logged_in_users_stay_in_while_keys_endpoint_is_down(
+    outage, outage_auth, outage_idp, monkeypatch
+):
     outage_auth.login("alice")
     assert logged_in_as(outage_auth.client, "alice")  # keys fetched and cached
     if outage == "refused":
         outage_idp.down()
     else:
         outage_idp.jwks_status = 500 if outage == "500" else 200
-        outage_idp.jwks_body = {"not-json": "<html>", "no-keys": {"keys": []}}.get(outage,
-                                                                                 "oops")
+        outage_idp.jwks_body = {"not-json": "<html>", "no-keys": {"keys": []}}.get(
+            outage, "oops"
+        )
     cache = jwks.get_cache(outage_idp.jwks_url)
     fetches = cache.fetches
     later = time.monotonic() + jwks.TTL + 1  # the cached set is stale: a refetch is due
@@ -88,13 +92,14 @@ def test_logged_in_users_stay_in_while_keys_endpoint_is_down(outage, outage_auth
     assert cache.fetches == fetches + 1  # one bounded retry, not one per request
 
 
-# --- a slow token endpoint: bounded waits, never a hung request ------------------------
+# --- a slow token endpoint: bounded waits, never a hung request -----------------------
 
 
 def slow(seconds: float, answer: object):
     def respond(request):
         time.sleep(seconds)
         return answer
+
     return respond
 
 
@@ -116,10 +121,12 @@ def test_slow_refresh_ends_the_session_within_the_timeout(outage_auth, outage_id
     started = time.monotonic()
     page = outage_auth.client.get("/posts/")
     assert time.monotonic() - started <= cognito.TIMEOUT + 1
-    assert page.status_code == 302 and page.headers["Location"].startswith("/auth/login")
+    assert page.status_code == 302 and page.headers["Location"].startswith(
+        "/auth/login"
+    )
 
 
-# --- refresh refused: a clean re-login --------------------------------------------------
+# --- refresh refused: a clean re-login ------------------------------------------------
 
 
 def test_refused_refresh_ends_the_session_then_login_works(outage_auth, outage_idp):
@@ -137,7 +144,7 @@ def test_refused_refresh_ends_the_session_then_login_works(outage_auth, outage_i
     assert logged_in_as(outage_auth.client, "alice")
 
 
-# --- the SQLite file locked by another writer -------------------------------------------
+# --- the SQLite file locked by another writer -----------------------------------------
 
 
 @pytest.fixture
@@ -160,8 +167,9 @@ def locked_db(app, auth, monkeypatch):
 
 def post_new(client, title: str, body: str):
     token = csrf_from(client.get("/posts/new").text)
-    return client.post("/posts/new", data={"csrf_token": token, "title": title,
-                                           "body": body})
+    return client.post(
+        "/posts/new", data={"csrf_token": token, "title": title, "body": body}
+    )
 
 
 def test_locked_database_waits_then_says_busy(locked_db, client):
@@ -190,9 +198,12 @@ def test_short_lock_is_waited_out(locked_db, client):
     assert "Patient post" in client.get(page.headers["Location"]).text
 
 
-@pytest.mark.xfail(strict=True, reason="gap: a 503 from the store is the generic error "
-                   "page; posts.create does not catch storage.Unavailable and re-render "
-                   "the form with what was typed")
+@pytest.mark.xfail(
+    strict=True,
+    reason="gap: a 503 from the store is the generic error "
+    "page; posts.create does not catch storage.Unavailable and re-render "
+    "the form with what was typed",
+)
 def test_busy_page_gives_back_what_was_typed(locked_db, client):
     writer = locked_db()
     page = post_new(client, "Keep this title", "Keep this body")

@@ -20,8 +20,9 @@ def test_five_users_for_ten_seconds_on_sqlite():
 
 
 class Page:
-    def __init__(self, text: str, url: str = "http://127.0.0.1/posts/",
-                 status: int = 200) -> None:
+    def __init__(
+        self, text: str, url: str = "http://127.0.0.1/posts/", status: int = 200
+    ) -> None:
         self.text, self.url, self.status_code = text, url, status
         self.headers = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -45,8 +46,10 @@ def test_a_page_naming_someone_else_is_a_mixup(user):
 
 def test_an_edit_link_on_someone_elses_post_is_caught(user, monkeypatch):
     post_id = "0f0f0f0f-0000-4000-8000-000000000000"
-    detail = (who("load000") + '<p class="meta">By load001 ·</p>'
-              f'<a href="/posts/{post_id}/edit">Edit</a>')
+    detail = (
+        who("load000") + '<p class="meta">By load001 ·</p>'
+        f'<a href="/posts/{post_id}/edit">Edit</a>'
+    )
     monkeypatch.setattr(user, "page", lambda *args, **kwargs: Page(detail))
     with pytest.raises(Failed, match="offers edit=True"):
         user.read(post_id)
@@ -57,8 +60,10 @@ def test_a_missing_or_stale_write_is_reported():
     record.wrote("a", "load000", "title v1", "Body a version 1.")
     record.wrote("b", "load000", "title v0", "Body b version 0.")
     record.wrote("c", "load001", "title v0", "Body c version 0.")
-    listed = {"a": ("load000", "title v0", "Body a version 0."),
-              "c": ("load001", "title v0", "<p>Body c version 0. more</p>")}
+    listed = {
+        "a": ("load000", "title v0", "Body a version 0."),
+        "c": ("load001", "title v0", "<p>Body c version 0. more</p>"),
+    }
     loadtest.compare(listed, record)
     assert [f.split(":")[0] for f in record.failures] == ["lost edit", "lost write"]
 
