@@ -20,6 +20,7 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
+from werkzeug.exceptions import Unauthorized
 
 from . import cognito
 from .tokens import LEEWAY
@@ -94,6 +95,12 @@ def provider_unreachable(error: requests.RequestException) -> Any:
     return render_template("auth/failed.html", unreachable=True), 503
 
 
+class SessionEnded(Unauthorized):
+    """A form was sent after its session ended: nothing was changed."""
+
+    description = "Your session has ended, so nothing was changed. Please log in again."
+
+
 def identity(claims: dict) -> dict:
     """What the session keeps about the user, from verified ID-token claims."""
     return {
@@ -144,8 +151,9 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if g.user is None or not token_still_valid():
             session.clear()
             g.user = None
-            path = request.full_path.rstrip("?") if request.method == "GET" else None
-            return redirect(url_for("auth.login", next=path))
+            if request.method != "GET":
+                raise SessionEnded()
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         now = int(time.time())
         if now - session["last_seen"] >= LAST_SEEN_GRANULARITY:
             session["last_seen"] = now

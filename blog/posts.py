@@ -14,9 +14,15 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
 from . import markdown
+from .auth import SessionEnded
 from .auth import login_required
+from .errors import render_error
 from .storage import Post
+from .storage import Unavailable
 from .storage import get_store
 from .storage import rfc3339
 from .storage import utc
@@ -107,6 +113,20 @@ def delete(post_id: str) -> Any:
         abort(404, "This post has already been deleted.")
     flash("Post deleted.", "success")
     return redirect(url_for("posts.index"))
+
+
+@bp.errorhandler(Unavailable)
+@bp.errorhandler(CSRFError)
+@bp.errorhandler(SessionEnded)
+def unsaved(error: HTTPException) -> Any:
+    """A post that could not be saved: give back what was typed rather than lose it."""
+    if request.method != "POST" or not (request.form.get("title")
+                                         or request.form.get("body")):
+        return render_error(error)
+    form = {"title": request.form.get("title", ""), "body": request.form.get("body", "")}
+    page = render_template("posts/unsaved.html", form=form, error=error,
+                           can_retry=isinstance(error, Unavailable) and g.get("user"))
+    return page, error.code
 
 
 def get_post(post_id: str, check_author: bool = True) -> Post:
