@@ -9,7 +9,7 @@ import awsgi
 from blog import create_app
 from blog import lambda_adapter
 
-# Bodies of these types go back base64-encoded; aws-wsgi would UTF-8-decode (and break) them.
+# These bodies go back base64-encoded: aws-wsgi would UTF-8-decode them (a 502).
 BINARY_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif",
                 "image/x-icon", "image/vnd.microsoft.icon", "font/woff2",
                 "application/octet-stream", "application/pdf", "application/zip"}

@@ -22,7 +22,8 @@ def v1_event(event: dict) -> dict:
     """A copy of `event` in the v1 (REST / payload 1.0) shape aws-wsgi understands."""
     if event.get("version") != "2.0":
         request = {**event, "queryStringParameters": event.get("queryStringParameters")}
-        cookies = [value for name, values in (event.get("multiValueHeaders") or {}).items()
+        multi = event.get("multiValueHeaders") or {}
+        cookies = [value for name, values in multi.items()
                    if name.lower() == "cookie" for value in values or ()]
         if len(cookies) > 1:  # HTTP/2 may send several Cookie headers
             headers = {k: v for k, v in (event.get("headers") or {}).items()
@@ -34,10 +35,11 @@ def v1_event(event: dict) -> dict:
     if event.get("cookies"):
         headers["cookie"] = "; ".join(event["cookies"])
     query: dict[str, list[str]] = {}
-    for name, value in parse_qsl(event.get("rawQueryString") or "", keep_blank_values=True):
+    raw_query = event.get("rawQueryString") or ""
+    for name, value in parse_qsl(raw_query, keep_blank_values=True):
         query.setdefault(name, []).append(value)
-    raw_path, stage = event.get("rawPath") or http["path"], context.get("stage", "$default")
-    path = raw_path
+    raw_path = path = event.get("rawPath") or http["path"]
+    stage = context.get("stage", "$default")
     if stage != "$default" and (raw_path + "/").startswith(f"/{stage}/"):
         path = raw_path[len(stage) + 1:] or "/"  # a named stage stays in the URL
     return {
@@ -47,21 +49,23 @@ def v1_event(event: dict) -> dict:
         "requestContext": {**context, "httpMethod": http["method"], "path": raw_path,
                            "identity": {"sourceIp": http.get("sourceIp"),
                                         "userAgent": http.get("userAgent")}},
-        "body": event.get("body"), "isBase64Encoded": event.get("isBase64Encoded", False),
+        "body": event.get("body"),
+        "isBase64Encoded": event.get("isBase64Encoded", False),
     }
 
 
 def fix_environ(wsgi_app: WSGIApp) -> WSGIApp:
     """Wrap `app.wsgi_app`: scheme, query, path, stage and client IP from the event."""
 
-    def middleware(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def middleware(environ: dict, start_response: Callable[..., Any]
+                   ) -> Iterable[bytes]:
         request = environ.get("awsgi.event")
         if request is None:  # not under aws-wsgi: a WSGI server serving `wsgi:app`
             return wsgi_app(environ, start_response)
         context = request.get("requestContext") or {}
-        environ["wsgi.url_scheme"] = environ.get("wsgi.url_scheme") or "https"
+        scheme = environ["wsgi.url_scheme"] = environ.get("wsgi.url_scheme") or "https"
         if not environ.get("SERVER_PORT"):
-            environ["SERVER_PORT"] = "443" if environ["wsgi.url_scheme"] == "https" else "80"
+            environ["SERVER_PORT"] = "443" if scheme == "https" else "80"
         query = request.get("multiValueQueryStringParameters")
         if query:
             environ["QUERY_STRING"] = urlencode(query, doseq=True)
@@ -89,10 +93,12 @@ def fix_environ(wsgi_app: WSGIApp) -> WSGIApp:
 
 
 def finish(response: dict, event: dict, request: dict) -> dict:
-    """aws-wsgi's answer with an int status and every cookie, for the event's gateway."""
+    """aws-wsgi's answer with an int status and every cookie, for the event's API."""
     cookies = request.get(SET_COOKIES) or []
-    headers = {k: v for k, v in response["headers"].items() if k.lower() != "set-cookie"}
-    response = {**response, "statusCode": int(response["statusCode"]), "headers": headers}
+    headers = {k: v for k, v in response["headers"].items()
+               if k.lower() != "set-cookie"}
+    response = {**response, "statusCode": int(response["statusCode"]),
+                "headers": headers}
     if event.get("version") == "2.0":
         response["cookies"] = cookies
     elif cookies:  # `headers` holds one value per name; the gateway merges both maps

@@ -45,4 +45,5 @@ def read(name: str, reference: str) -> str:
         if isinstance(value, str) and value:
             return value
         reason = "it holds no text value"
-    raise ConfigError(f"BLOG_{name} names {reference!r}, which could not be read: {reason}")
+    raise ConfigError(
+        f"BLOG_{name} names {reference!r}, which could not be read: {reason}")

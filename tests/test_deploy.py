@@ -27,13 +27,19 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".serverless"
 TEMPLATE = OUT / "cloudformation-template-update-stack.json"
 ZIP = OUT / "blog.zip"
-BASE_URL = {"Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+BASE_URL = {
+    "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+}
 
 
 def no_credentials_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    return {**env, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_DISABLED": "true"}
+    return {
+        **env,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
 
 
 def inputs() -> list[Path]:
@@ -45,16 +51,25 @@ def inputs() -> list[Path]:
 @pytest.fixture(scope="session")
 def packaged() -> Path:
     newest = max(path.stat().st_mtime for path in inputs())
-    if ZIP.exists() and TEMPLATE.exists() and min(
-            ZIP.stat().st_mtime, TEMPLATE.stat().st_mtime) > newest:
+    if (
+        ZIP.exists()
+        and TEMPLATE.exists()
+        and min(ZIP.stat().st_mtime, TEMPLATE.stat().st_mtime) > newest
+    ):
         return OUT
     osls = ROOT / "node_modules" / ".bin" / "osls"
     if not osls.exists():
         if os.environ.get("CI"):
             pytest.fail("node_modules/.bin/osls is missing: .ci/run must run `npm ci`")
         pytest.skip("the Serverless CLI is not installed here: run `npm ci`")
-    done = subprocess.run([str(osls), "package"], cwd=ROOT, env=no_credentials_env(),
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [str(osls), "package"],
+        cwd=ROOT,
+        env=no_credentials_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return OUT
 
@@ -93,7 +108,10 @@ def listed(value: Any) -> list:
 
 
 def test_http_api_sends_payload_1_0(template):
-    assert only(template, "AWS::ApiGatewayV2::Integration")["PayloadFormatVersion"] == "1.0"
+    assert (
+        only(template, "AWS::ApiGatewayV2::Integration")["PayloadFormatVersion"]
+        == "1.0"
+    )
     assert only(template, "AWS::ApiGatewayV2::Stage")["StageName"] == "$default"
 
 
@@ -106,8 +124,10 @@ def test_function(template):
 
 def test_sessions_table_declares_its_ttl(template):
     table = resource(template, "SessionsTable")
-    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration",
-                                                "Enabled": True}
+    assert table["TimeToLiveSpecification"] == {
+        "AttributeName": "expiration",
+        "Enabled": True,
+    }
     assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert table["BillingMode"] == "PAY_PER_REQUEST"
 
@@ -122,48 +142,62 @@ def test_posts_table_is_what_the_store_expects(template):
 
 def test_role_reaches_only_the_tables_and_secrets(template):
     allowed = {
-        "dynamodb": [{"Fn::GetAtt": ["SessionsTable", "Arn"]},
-                     {"Fn::GetAtt": ["PostsTable", "Arn"]},
-                     {"Fn::Sub": "${PostsTable.Arn}/index/*"}],
+        "dynamodb": [
+            {"Fn::GetAtt": ["SessionsTable", "Arn"]},
+            {"Fn::GetAtt": ["PostsTable", "Arn"]},
+            {"Fn::Sub": "${PostsTable.Arn}/index/*"},
+        ],
         "secretsmanager": [{"Ref": "FlaskSecretKey"}, {"Ref": "CognitoClientSecret"}],
     }
     granted: dict[str, set[str]] = {}
     for statement in statements(template):
-        assert statement["Effect"] == "Allow" and "*" not in listed(statement["Resource"])
+        assert statement["Effect"] == "Allow" and "*" not in listed(
+            statement["Resource"]
+        )
         for action in listed(statement["Action"]):
             service, verb = action.split(":")
             assert "*" not in verb and verb != "CreateTable", action
             if service in allowed:
                 assert all(r in allowed[service] for r in listed(statement["Resource"]))
                 granted.setdefault(service, set()).add(verb)
-    assert granted == {"dynamodb": {"GetItem", "PutItem", "UpdateItem", "DeleteItem",
-                                    "Query"}, "secretsmanager": {"GetSecretValue"}}
+    assert granted == {
+        "dynamodb": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+        "secretsmanager": {"GetSecretValue"},
+    }
 
 
 def test_every_setting_is_wired(template):
     env = environment(template)
     known = set(config.STRING_SETTINGS) | set(config.DEFAULTS)
-    assert {name[len("BLOG_"):] for name in env} <= known
-    for name in config.REQUIRED_WITH_ISSUER + ("COGNITO_ISSUER", "SESSION_TABLE",
-                                               "POSTS_TABLE", "ADMIN_GROUP"):
+    assert {name[len("BLOG_") :] for name in env} <= known
+    for name in config.REQUIRED_WITH_ISSUER + (
+        "COGNITO_ISSUER",
+        "SESSION_TABLE",
+        "POSTS_TABLE",
+        "ADMIN_GROUP",
+    ):
         assert env.get("BLOG_" + name), name
     assert env["BLOG_SESSION_TYPE"] == "dynamodb"
     assert env["BLOG_SESSION_TABLE"] == {"Ref": "SessionsTable"}
     assert env["BLOG_POSTS_TABLE"] == {"Ref": "PostsTable"}
     assert env["BLOG_BASE_URL"] == BASE_URL
-    assert resource(template, "AdminsGroup")["GroupName"] == config.DEFAULTS["ADMIN_GROUP"]
+    assert (
+        resource(template, "AdminsGroup")["GroupName"] == config.DEFAULTS["ADMIN_GROUP"]
+    )
 
 
 def test_secrets_are_references_not_values(template):
     env = environment(template)
     assert env["BLOG_SECRET_KEY"] == {"Fn::Sub": "secretsmanager:${FlaskSecretKey}"}
     assert env["BLOG_COGNITO_CLIENT_SECRET"] == {
-        "Fn::Sub": "secretsmanager:${CognitoClientSecret}"}
+        "Fn::Sub": "secretsmanager:${CognitoClientSecret}"
+    }
     text = json.dumps(env)  # neither the attribute nor a dynamic reference in the env
     assert ".ClientSecret" not in text and '"ClientSecret"]' not in text
     assert "{{resolve:" not in text
     assert resource(template, "CognitoClientSecret")["SecretString"] == {
-        "Fn::GetAtt": ["UserPoolClient", "ClientSecret"]}
+        "Fn::GetAtt": ["UserPoolClient", "ClientSecret"]
+    }
 
 
 def test_callback_and_sign_out_urls_match_the_app(template):
@@ -191,18 +225,25 @@ def test_outputs(template):
     assert outputs["BlogUrl"]["Value"] == {"Fn::Sub": BASE_URL["Fn::Sub"] + "/"}
     assert outputs["UserPoolId"]["Value"] == {"Ref": "UserPool"}
     assert outputs["UserPoolClientId"]["Value"] == {"Ref": "UserPoolClient"}
-    assert outputs["HostedUiDomain"]["Value"] == environment(template)["BLOG_COGNITO_DOMAIN"]
+    assert (
+        outputs["HostedUiDomain"]["Value"]
+        == environment(template)["BLOG_COGNITO_DOMAIN"]
+    )
 
 
 def test_cfn_lint_passes(packaged):
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
-    done = subprocess.run([str(cfn_lint), "--ignore-checks", "W3005", "--", str(TEMPLATE)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(cfn_lint), "--ignore-checks", "W3005", "--", str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 class AnyTagLoader(yaml.SafeLoader):
-    """Reads serverless.yml, keeping CloudFormation tags (!Ref, !Sub...) as plain values."""
+    """Reads serverless.yml, keeping CloudFormation tags (!Ref, !Sub...) as strings."""
 
 
 AnyTagLoader.add_multi_constructor("!", lambda loader, tag, node: tag)
@@ -211,7 +252,9 @@ AnyTagLoader.add_multi_constructor("!", lambda loader, tag, node: tag)
 def test_serverless_yml_packages_offline():
     text = (ROOT / "serverless.yml").read_text()
     code = re.sub(r"(^|\s)#.*", "", text)  # comments may name what is refused
-    assert not re.search(r"\$\{(ssm|cf|aws|s3|secretsmanager):", code)  # need credentials
+    assert not re.search(
+        r"\$\{(ssm|cf|aws|s3|secretsmanager):", code
+    )  # need credentials
     settings = yaml.load(text, Loader=AnyTagLoader)
     extra = settings["custom"]["pythonRequirements"]["pipCmdExtraArgs"]
     assert all(isinstance(arg, str) for arg in extra) and "--only-binary=:all:" in extra
@@ -230,7 +273,9 @@ def test_cli_is_pinned():
 
 def test_requirements_name_the_right_packages():
     lines = (ROOT / "requirements.txt").read_text().splitlines()
-    assert "aws-wsgi==0.2.7" in lines and not any(re.match(r"awsgi\b", x) for x in lines)
+    assert "aws-wsgi==0.2.7" in lines and not any(
+        re.match(r"awsgi\b", x) for x in lines
+    )
     assert any(line.startswith("mypy-boto3-dynamodb") for line in lines)
 
 
@@ -243,10 +288,17 @@ def test_zip_holds_only_lambda_binaries(names):
 
 
 def test_zip_holds_the_app_and_runtime_imports(names):
-    for name in ("wsgi.py", "blog/__init__.py", "blog/templates/base.html",
-                 "blog/static/style.css", "blog/storage/schema.sql",
-                 "mypy_boto3_dynamodb/__init__.py", "flask_session/dynamodb/dynamodb.py",
-                 "msgspec/__init__.py", "awsgi/__init__.py"):
+    for name in (
+        "wsgi.py",
+        "blog/__init__.py",
+        "blog/templates/base.html",
+        "blog/static/style.css",
+        "blog/storage/schema.sql",
+        "mypy_boto3_dynamodb/__init__.py",
+        "flask_session/dynamodb/dynamodb.py",
+        "msgspec/__init__.py",
+        "awsgi/__init__.py",
+    ):
         assert name in names, name
     with zipfile.ZipFile(ZIP) as archive:
         assert b"def response(app, event, context" in archive.read("awsgi/__init__.py")
@@ -254,18 +306,35 @@ def test_zip_holds_the_app_and_runtime_imports(names):
 
 def test_zip_leaves_out_what_lambda_must_not_get(names):
     tops = {name.split("/")[0] for name in names}
-    for unwanted in ("tests", "node_modules", ".venv", "venv", "instance", ".env",
-                     ".serverless", ".git", "package.json", "serverless.yml", "docs"):
+    for unwanted in (
+        "tests",
+        "node_modules",
+        ".venv",
+        "venv",
+        "instance",
+        ".env",
+        ".serverless",
+        ".git",
+        "package.json",
+        "serverless.yml",
+        "docs",
+    ):
         assert unwanted not in tops, unwanted
     assert not [n for n in names if "__pycache__" in n]
 
 
 def python312() -> str | None:
-    candidates = [shutil.which("python3.12"), "/usr/bin/python3.12",
-                  *glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12"))]
+    candidates = [
+        shutil.which("python3.12"),
+        "/usr/bin/python3.12",
+        *glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")),
+    ]
     for path in filter(os.path.exists, filter(None, candidates)):
-        done = subprocess.run([path, "-c", "import sys; print(sys.version_info[:2])"],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [path, "-c", "import sys; print(sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+        )
         if done.stdout.strip() == "(3, 12)":
             return path
     return None
@@ -277,22 +346,44 @@ def test_unpacked_zip_serves_on_python_3_12(packaged, tmp_path):
         pytest.skip("no Python 3.12 here to run the cp312 package with")
     with zipfile.ZipFile(ZIP) as archive:
         archive.extractall(tmp_path / "task")
-    env = {**no_credentials_env(), "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
-           "AWS_DEFAULT_REGION": "us-east-1", "PYTHONPATH": str(tmp_path / "task"),
-           "BLOG_COGNITO_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/pool",
-           "BLOG_COGNITO_CLIENT_ID": "id", "BLOG_COGNITO_CLIENT_SECRET": "secret",
-           "BLOG_COGNITO_DOMAIN": "https://blog.auth.us-east-1.amazoncognito.com",
-           "BLOG_BASE_URL": "https://abc.execute-api.us-east-1.amazonaws.com",
-           "BLOG_SECRET_KEY": "k" * 32, "BLOG_SESSION_TYPE": "dynamodb",
-           "BLOG_SESSION_TABLE": "sessions", "BLOG_POSTS_TABLE": "posts"}
-    event = {"version": "1.0", "httpMethod": "GET", "path": "/healthz",
-             "headers": {"host": "abc.execute-api.us-east-1.amazonaws.com"},
-             "queryStringParameters": None, "requestContext": {"stage": "$default"},
-             "body": None, "isBase64Encoded": False}
-    script = ("import json, sys, wsgi, msgspec; print(msgspec.__file__); "
-              f"print(json.dumps(wsgi.handler({event!r}, None)))")
-    done = subprocess.run([python, "-S", "-c", script], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **no_credentials_env(),
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PYTHONPATH": str(tmp_path / "task"),
+        "BLOG_COGNITO_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/pool",
+        "BLOG_COGNITO_CLIENT_ID": "id",
+        "BLOG_COGNITO_CLIENT_SECRET": "secret",
+        "BLOG_COGNITO_DOMAIN": "https://blog.auth.us-east-1.amazoncognito.com",
+        "BLOG_BASE_URL": "https://abc.execute-api.us-east-1.amazonaws.com",
+        "BLOG_SECRET_KEY": "k" * 32,
+        "BLOG_SESSION_TYPE": "dynamodb",
+        "BLOG_SESSION_TABLE": "sessions",
+        "BLOG_POSTS_TABLE": "posts",
+    }
+    event = {
+        "version": "1.0",
+        "httpMethod": "GET",
+        "path": "/healthz",
+        "headers": {"host": "abc.execute-api.us-east-1.amazonaws.com"},
+        "queryStringParameters": None,
+        "requestContext": {"stage": "$default"},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+    script = (
+        "import json, sys, wsgi, msgspec; print(msgspec.__file__); "
+        f"print(json.dumps(wsgi.handler({event!r}, None)))"
+    )
+    done = subprocess.run(
+        [python, "-S", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     where, answer = done.stdout.splitlines()[-2:]
     assert where.startswith(str(tmp_path / "task"))

@@ -1,4 +1,4 @@
-"""Sessions in DynamoDB (moto): no CreateTable, app-enforced expiry, no needless writes, 503s."""
+"""Sessions in DynamoDB (moto): no CreateTable, expiry, no needless writes, 503s."""
 
 from __future__ import annotations
 
@@ -25,15 +25,20 @@ WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
 def create_sessions_table(resource: Any, name: str) -> None:
     """The sessions table as serverless.yml declares it."""
     resource.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
 
 
 @pytest.fixture
 def resource(monkeypatch) -> Iterator[Any]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         resource = boto3.resource("dynamodb")
@@ -46,13 +51,22 @@ def calls(resource) -> list[str]:
     """The DynamoDB operations the app calls through `resource`, in order."""
     seen: list[str] = []
     resource.meta.client.meta.events.register(
-        "before-call.dynamodb", lambda event_name, **_: seen.append(event_name.split(".")[-1]))
+        "before-call.dynamodb",
+        lambda event_name, **_: seen.append(event_name.split(".")[-1]),
+    )
     return seen
 
 
 def make_app(idp, tmp_path, resource, table: str = TABLE) -> Flask:
-    app = create_app(settings(idp, tmp_path, SESSION_TYPE="dynamodb", SESSION_TABLE=table,
-                              SESSION_DYNAMODB=resource))
+    app = create_app(
+        settings(
+            idp,
+            tmp_path,
+            SESSION_TYPE="dynamodb",
+            SESSION_TABLE=table,
+            SESSION_DYNAMODB=resource,
+        )
+    )
     app.test_client_class = HttpsClient
     return app
 
@@ -62,16 +76,23 @@ def app(idp, tmp_path, resource) -> Flask:
     return make_app(idp, tmp_path, resource)
 
 
-def fail(resource: Any, operation: str, code: str = "ProvisionedThroughputExceededException"):
+def fail(
+    resource: Any, operation: str, code: str = "ProvisionedThroughputExceededException"
+):
     """Make every `operation` call answer with the DynamoDB error `code`."""
+
     def answer(**_: Any) -> tuple:
         return AWSResponse("https://dynamodb", 400, {}, None), {
             "Error": {"Code": code, "Message": "injected"},
-            "ResponseMetadata": {"HTTPStatusCode": 400}}
-    resource.meta.client.meta.events.register(f"before-call.dynamodb.{operation}", answer,
-                                              unique_id=f"fail-{operation}")
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+
+    resource.meta.client.meta.events.register(
+        f"before-call.dynamodb.{operation}", answer, unique_id=f"fail-{operation}"
+    )
     return lambda: resource.meta.client.meta.events.unregister(
-        f"before-call.dynamodb.{operation}", unique_id=f"fail-{operation}")
+        f"before-call.dynamodb.{operation}", unique_id=f"fail-{operation}"
+    )
 
 
 def sid(client) -> str:
@@ -79,12 +100,16 @@ def sid(client) -> str:
 
 
 def item(resource, session_id: str) -> dict | None:
-    return resource.Table(TABLE).get_item(Key={"id": "session:" + session_id}).get("Item")
+    return (
+        resource.Table(TABLE).get_item(Key={"id": "session:" + session_id}).get("Item")
+    )
 
 
 def test_start_up_makes_no_dynamodb_call(idp, tmp_path, resource, calls):
     app = make_app(idp, tmp_path, resource)
-    assert calls == []  # no CreateTable, DescribeTable or UpdateTimeToLive at cold start
+    assert (
+        calls == []
+    )  # no CreateTable, DescribeTable or UpdateTimeToLive at cold start
     assert app.session_interface.client is resource  # not a localhost:8000 default
 
 
@@ -96,7 +121,9 @@ def test_login_stores_the_session_with_an_expiration(app, auth, client, resource
     assert before + lifetime <= stored["expiration"] <= time.time() + lifetime
     assert client.get("/posts/").status_code == 200
     with client.session_transaction() as session:
-        assert isinstance(session["login_at"], int) and isinstance(session["user"], dict)
+        assert isinstance(session["login_at"], int) and isinstance(
+            session["user"], dict
+        )
         assert isinstance(session["user"]["groups"], list)
 
 
@@ -122,8 +149,10 @@ def test_expired_item_is_no_session_even_before_ttl_deletes_it(auth, client, res
     auth.callback(auth.start())
     assert client.get("/posts/").status_code == 200
     resource.Table(TABLE).update_item(
-        Key={"id": "session:" + sid(client)}, UpdateExpression="SET expiration = :past",
-        ExpressionAttributeValues={":past": int(time.time()) - 1})
+        Key={"id": "session:" + sid(client)},
+        UpdateExpression="SET expiration = :past",
+        ExpressionAttributeValues={":past": int(time.time()) - 1},
+    )
     response = client.get("/posts/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/auth/login")
@@ -145,7 +174,10 @@ def test_throttled_write_is_a_503_page(auth, client, resource):
     params = auth.start()
     fail(resource, "UpdateItem")
     response = auth.callback(params)
-    assert response.status_code == 503 and "Temporarily unavailable" in response.get_data(True)
+    assert (
+        response.status_code == 503
+        and "Temporarily unavailable" in response.get_data(True)
+    )
     assert "Location" not in response.headers and "Set-Cookie" not in response.headers
 
 
@@ -160,10 +192,15 @@ def test_unreachable_endpoint_is_a_503_page(idp, tmp_path, resource):
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    unreachable = boto3.resource("dynamodb", endpoint_url=f"http://127.0.0.1:{port}",
-                                 config=Config(retries={"max_attempts": 1},
-                                               connect_timeout=1))
+    unreachable = boto3.resource(
+        "dynamodb",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
     client = make_app(idp, tmp_path, unreachable).test_client()
     client.set_cookie("__Host-session", "x" * 43, domain="blog.example")
     response = client.get("/posts/")
-    assert response.status_code == 503 and "Temporarily unavailable" in response.get_data(True)
+    assert (
+        response.status_code == 503
+        and "Temporarily unavailable" in response.get_data(True)
+    )

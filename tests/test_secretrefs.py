@@ -14,11 +14,13 @@ from moto import mock_aws
 from blog import create_app
 from blog.config import ConfigError
 
+FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1"}
+
 
 @pytest.fixture
 def aws(monkeypatch) -> Iterator[None]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in FAKE_AWS.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         yield
@@ -52,7 +54,8 @@ def test_plain_values_are_kept(aws, idp, tmp_path):
     ("SECRET_KEY", "secretsmanager:", "names nothing"),
     ("SECRET_KEY", "ssm:", "names nothing"),
 ])
-def test_unreadable_reference_stops_start_up(aws, idp, tmp_path, name, reference, reason):
+def test_unreadable_reference_stops_start_up(aws, idp, tmp_path, name, reference,
+                                             reason):
     with pytest.raises(ConfigError) as error:
         create_app(settings(idp, tmp_path, **{name: reference}))
     message = str(error.value)
@@ -69,10 +72,10 @@ def test_unreachable_service_stops_start_up(idp, tmp_path, monkeypatch):
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_MAX_ATTEMPTS": "1",
+    for name, value in {**FAKE_AWS, "AWS_MAX_ATTEMPTS": "1",
                         "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"http://127.0.0.1:{port}"
                         }.items():
         monkeypatch.setenv(name, value)
-    with pytest.raises(ConfigError, match="BLOG_COGNITO_CLIENT_SECRET .* could not be read"):
+    with pytest.raises(ConfigError,
+                       match="BLOG_COGNITO_CLIENT_SECRET .* could not be read"):
         create_app(settings(idp, tmp_path, COGNITO_CLIENT_SECRET="secretsmanager:x"))

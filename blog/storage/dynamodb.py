@@ -1,7 +1,8 @@
 """Posts in a DynamoDB table (BLOG_POSTS_TABLE), the shape of lambda.md §4.
 
 Pages come newest first from the GSI `by_created` (hash `kind`, always "post"; range
-`created_at`), never from a Scan; edits and deletes are conditional writes on `author_sub`.
+`created_at`), never from a Scan; edits and deletes are conditional writes on
+`author_sub`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def connect() -> Any:
     from botocore.config import Config
 
     return boto3.resource("dynamodb", config=Config(
-        connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 3}))
+        connect_timeout=2, read_timeout=3,
+        retries={"mode": "standard", "max_attempts": 3}))
 
 
 def opener(app: Flask) -> Callable[[], DynamoDBStore]:
@@ -79,7 +81,8 @@ class DynamoDBStore:
     def __init__(self, table: Any) -> None:
         self.table = table
 
-    def list_posts(self, cursor: str | None, limit: int) -> tuple[list[Post], str | None]:
+    def list_posts(self, cursor: str | None,
+                   limit: int) -> tuple[list[Post], str | None]:
         query: dict[str, Any] = {"IndexName": INDEX, "ScanIndexForward": False,
                                  "KeyConditionExpression": Key("kind").eq(KIND)}
         if cursor is not None:
@@ -122,7 +125,8 @@ class DynamoDBStore:
             with unavailable_as_503(expected=REFUSED):
                 item = self.table.update_item(
                     Key={"id": id}, ReturnValues="ALL_NEW",
-                    UpdateExpression="SET title = :title, body = :body, updated_at = :now",
+                    UpdateExpression=(
+                        "SET title = :title, body = :body, updated_at = :now"),
                     ConditionExpression="author_sub = :author",
                     ExpressionAttributeValues={":title": title, ":body": body,
                                                ":now": now_ms(), ":author": author_sub},
@@ -146,7 +150,7 @@ class DynamoDBStore:
         return True
 
     def init_db(self) -> None:
-        """Create the table and its index if missing (serverless.yml makes them on AWS)."""
+        """Create the table and its index if missing (on AWS serverless.yml does)."""
         client = self.table.meta.client
         try:
             with unavailable_as_503(expected="ResourceInUseException"):
