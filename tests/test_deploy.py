@@ -1,7 +1,8 @@
 """serverless.yml as packaged offline by `npx osls package`: the template and the zip.
 
 The fixture reuses `.serverless/` when it is newer than its inputs (.ci/run packages
-first) and packages otherwise, with no AWS credentials in reach (lambda.md §5-§7).
+first) and otherwise packages into a temporary folder, with no AWS credentials in reach
+(lambda.md §5-§7).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from blog.storage.dynamodb import TABLE_SHAPE
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".serverless"
-TEMPLATE = OUT / "cloudformation-template-update-stack.json"
-ZIP = OUT / "blog.zip"
+TEMPLATE = "cloudformation-template-update-stack.json"
+ZIP = "blog.zip"
 BASE_URL = {
     "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
 }
@@ -49,21 +50,20 @@ def inputs() -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def packaged() -> Path:
+def packaged(tmp_path_factory) -> Path:
+    """The folder holding the template and the zip."""
     newest = max(path.stat().st_mtime for path in inputs())
-    if (
-        ZIP.exists()
-        and TEMPLATE.exists()
-        and min(ZIP.stat().st_mtime, TEMPLATE.stat().st_mtime) > newest
-    ):
+    built = [OUT / TEMPLATE, OUT / ZIP]
+    if all(path.exists() and path.stat().st_mtime > newest for path in built):
         return OUT
+    out = tmp_path_factory.mktemp("serverless")
     osls = ROOT / "node_modules" / ".bin" / "osls"
     if not osls.exists():
         if os.environ.get("CI"):
             pytest.fail("node_modules/.bin/osls is missing: .ci/run must run `npm ci`")
         pytest.skip("the Serverless CLI is not installed here: run `npm ci`")
     done = subprocess.run(
-        [str(osls), "package"],
+        [str(osls), "package", "--package", str(out)],
         cwd=ROOT,
         env=no_credentials_env(),
         capture_output=True,
@@ -71,17 +71,17 @@ def packaged() -> Path:
         timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    return OUT
+    return out
 
 
 @pytest.fixture(scope="session")
 def template(packaged) -> dict:
-    return json.loads(TEMPLATE.read_text())
+    return json.loads((packaged / TEMPLATE).read_text())
 
 
 @pytest.fixture(scope="session")
 def names(packaged) -> list[str]:
-    with zipfile.ZipFile(ZIP) as archive:
+    with zipfile.ZipFile(packaged / ZIP) as archive:
         return archive.namelist()
 
 
@@ -234,7 +234,7 @@ def test_outputs(template):
 def test_cfn_lint_passes(packaged):
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     done = subprocess.run(
-        [str(cfn_lint), "--ignore-checks", "W3005", "--", str(TEMPLATE)],
+        [str(cfn_lint), "--ignore-checks", "W3005", "--", str(packaged / TEMPLATE)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -287,7 +287,7 @@ def test_zip_holds_only_lambda_binaries(names):
     assert not [n for n in names if n.endswith((".pyc", ".pyo", ".exe", ".dll"))]
 
 
-def test_zip_holds_the_app_and_runtime_imports(names):
+def test_zip_holds_the_app_and_runtime_imports(packaged, names):
     for name in (
         "wsgi.py",
         "blog/__init__.py",
@@ -300,7 +300,7 @@ def test_zip_holds_the_app_and_runtime_imports(names):
         "awsgi/__init__.py",
     ):
         assert name in names, name
-    with zipfile.ZipFile(ZIP) as archive:
+    with zipfile.ZipFile(packaged / ZIP) as archive:
         assert b"def response(app, event, context" in archive.read("awsgi/__init__.py")
 
 
@@ -344,7 +344,7 @@ def test_unpacked_zip_serves_on_python_3_12(packaged, tmp_path):
     python = python312()
     if python is None:
         pytest.skip("no Python 3.12 here to run the cp312 package with")
-    with zipfile.ZipFile(ZIP) as archive:
+    with zipfile.ZipFile(packaged / ZIP) as archive:
         archive.extractall(tmp_path / "task")
     env = {
         **no_credentials_env(),
