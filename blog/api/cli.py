@@ -21,7 +21,6 @@ import click
 import requests
 from flask import current_app
 
-from .. import localcognito
 from ..config import LOOPBACK_HOSTS
 from .views import bp
 
@@ -39,6 +38,8 @@ class SignInFailed(click.ClickException):
               help="Where `flask --app blog run` serves the blog.")
 def api_token(username: str, password: str | None, url: str) -> None:
     """Print an access token of USERNAME from the local Cognito (local mode only)."""
+    from .. import localcognito  # here: Lambda imports this module but never needs it
+
     if not current_app.config["LOCAL_MODE"]:
         raise click.ClickException(
             "api-token works only in local mode (BLOG_COGNITO_ISSUER unset). With a "
