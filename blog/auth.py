@@ -7,8 +7,8 @@ import hashlib
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
-from typing import Callable
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -40,8 +40,9 @@ def login() -> Any:
     if next_path:
         session["next"] = next_path
     redirect_uri = current_app.config["BASE_URL"] + "/auth/authorize"
-    return cognito.client.authorize_redirect(redirect_uri,
-                                             nonce=secrets.token_urlsafe(32))
+    return cognito.client.authorize_redirect(
+        redirect_uri, nonce=secrets.token_urlsafe(32)
+    )
 
 
 @bp.get("/authorize")
@@ -61,9 +62,16 @@ def authorize() -> Any:
     current_app.session_interface.regenerate(session)
     session.clear()
     now = int(time.time())
-    session.update(user=identity(claims), login_at=now, last_seen=now, tokens={
-        "id_token": token["id_token"], "access_token": token.get("access_token"),
-        "refresh_token": token.get("refresh_token")})
+    session.update(
+        user=identity(claims),
+        login_at=now,
+        last_seen=now,
+        tokens={
+            "id_token": token["id_token"],
+            "access_token": token.get("access_token"),
+            "refresh_token": token.get("refresh_token"),
+        },
+    )
     log.info("login user=%s", user_hash(claims["sub"]))
     response = redirect(next_path or url_for("posts.index"))
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -116,7 +124,8 @@ def safe_next(value: str | None) -> str | None:
     """Return `value` if it is a same-site relative path, else None."""
     if not value or len(value) > 2000 or not value.startswith("/"):
         return None
-    # "//host" and "/\\host" are other sites to browsers; control characters split headers.
+    # "//host" and "/\\host" are other sites to browsers; control characters
+    # would split headers.
     if value.startswith("//") or "\\" in value or any(c < " " for c in value):
         return None
     return value
@@ -129,14 +138,16 @@ def user_hash(sub: str) -> str:
 
 @bp.before_app_request
 def load_logged_in_user() -> None:
-    """Set `g.user` from the session, ending sessions past their idle or absolute limit."""
+    """Set `g.user` from the session; end sessions past the idle or absolute limit."""
     g.user = None
     user = session.get("user")
     if not user:
         return
     config, now = current_app.config, int(time.time())
-    if (now - session.get("last_seen", 0) > config["SESSION_IDLE_TIMEOUT"]
-            or now - session.get("login_at", 0) > config["SESSION_ABSOLUTE_TIMEOUT"]):
+    if (
+        now - session.get("last_seen", 0) > config["SESSION_IDLE_TIMEOUT"]
+        or now - session.get("login_at", 0) > config["SESSION_ABSOLUTE_TIMEOUT"]
+    ):
         log.info("session timed out user=%s", user_hash(user["sub"]))
         session.clear()
         return
@@ -144,7 +155,7 @@ def load_logged_in_user() -> None:
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Serve `view` only to a user whose stored ID token verifies (refreshed if expired)."""
+    """Serve `view` only if the stored ID token verifies (refreshed if expired)."""
 
     @functools.wraps(view)
     def wrapped(**kwargs: Any) -> Any:
@@ -170,8 +181,9 @@ def token_still_valid() -> bool:
     except ExpiredToken:
         claims = refresh_tokens(tokens)
     except InvalidToken as error:
-        log.warning("stored ID token refused: %s user=%s", error.reason,
-                    user_hash(user["sub"]))
+        log.warning(
+            "stored ID token refused: %s user=%s", error.reason, user_hash(user["sub"])
+        )
         return False
     if claims is None or (claims["sub"], claims["iss"]) != (user["sub"], user["iss"]):
         return False
@@ -190,7 +202,9 @@ def refresh_tokens(tokens: dict) -> dict | None:
         log.warning("token refresh failed: %s", type(error).__name__)
         return None
     session["tokens"] = {
-        "id_token": fresh["id_token"], "access_token": fresh.get("access_token"),
-        "refresh_token": fresh.get("refresh_token") or tokens["refresh_token"]}
+        "id_token": fresh["id_token"],
+        "access_token": fresh.get("access_token"),
+        "refresh_token": fresh.get("refresh_token") or tokens["refresh_token"],
+    }
     session["user"] = {**g.user, "groups": list(claims.get("cognito:groups") or [])}
     return claims

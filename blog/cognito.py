@@ -26,8 +26,14 @@ from .config import LOOPBACK_HOSTS
 log = logging.getLogger(__name__)
 
 TIMEOUT = 5  # seconds for each back-channel call to Cognito
-ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri",
-             "userinfo_endpoint", "revocation_endpoint", "end_session_endpoint")
+ENDPOINTS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "jwks_uri",
+    "userinfo_endpoint",
+    "revocation_endpoint",
+    "end_session_endpoint",
+)
 
 
 class ProviderError(HTTPException):
@@ -41,7 +47,7 @@ class CognitoApp(FlaskOAuth2App):
     """authlib's Flask client, with pinned discovery and our ID-token verifier."""
 
     def load_server_metadata(self) -> dict[str, Any]:
-        """Load discovery once, refusing a foreign issuer or endpoint (security.md 12)."""
+        """Load discovery once; refuse a foreign issuer or endpoint (security.md 12)."""
         if "_loaded_at" in self.server_metadata:
             return self.server_metadata
         metadata = super().load_server_metadata()
@@ -52,23 +58,34 @@ class CognitoApp(FlaskOAuth2App):
             raise ProviderError()
         return metadata
 
-    def parse_id_token(self, token: dict, nonce: str, claims_options: Any = None,
-                       claims_cls: Any = None, leeway: int = tokens.LEEWAY) -> dict:
+    def parse_id_token(
+        self,
+        token: dict,
+        nonce: str,
+        claims_options: Any = None,
+        claims_cls: Any = None,
+        leeway: int = tokens.LEEWAY,
+    ) -> dict:
         """Called by `authorize_access_token`: verify with nonce and at_hash."""
         try:
-            return verify_id_token(token["id_token"], nonce=nonce,
-                                   access_token=token.get("access_token"))
+            return verify_id_token(
+                token["id_token"], nonce=nonce, access_token=token.get("access_token")
+            )
         except tokens.InvalidToken as error:
-            raise OAuthError(error="invalid_id_token",
-                             description=error.reason) from None
+            raise OAuthError(
+                error="invalid_id_token", description=error.reason
+            ) from None
 
 
 def metadata_problem(metadata: dict, config: Any) -> str | None:
     """Why a discovery document cannot be trusted, or None."""
     if metadata.get("issuer") != config["COGNITO_ISSUER"]:
         return "issuer differs from BLOG_COGNITO_ISSUER"
-    allowed = {origin(config[name]) for name in
-               ("COGNITO_ISSUER", "COGNITO_DOMAIN", "COGNITO_JWKS_URL") if config.get(name)}
+    allowed = {
+        origin(config[name])
+        for name in ("COGNITO_ISSUER", "COGNITO_DOMAIN", "COGNITO_JWKS_URL")
+        if config.get(name)
+    }
     for name in ENDPOINTS:
         url = metadata.get(name)
         if url is None:
@@ -113,16 +130,22 @@ client: CognitoApp = LocalProxy(_client)  # type: ignore[assignment]
 
 def jwks_url() -> str:
     """BLOG_COGNITO_JWKS_URL, else the pinned discovery's jwks_uri."""
-    return current_app.config.get("COGNITO_JWKS_URL") or client.load_server_metadata()[
-        "jwks_uri"]
+    return (
+        current_app.config.get("COGNITO_JWKS_URL")
+        or client.load_server_metadata()["jwks_uri"]
+    )
 
 
 def verify_id_token(token: object, **checks: Any) -> dict:
     """Verify an ID token against this app's pool and client."""
     config = current_app.config
-    return tokens.verify_id_token(token, jwks_url=jwks_url(),
-                                  issuer=config["COGNITO_ISSUER"],
-                                  client_id=config["COGNITO_CLIENT_ID"], **checks)
+    return tokens.verify_id_token(
+        token,
+        jwks_url=jwks_url(),
+        issuer=config["COGNITO_ISSUER"],
+        client_id=config["COGNITO_CLIENT_ID"],
+        **checks,
+    )
 
 
 def refresh(refresh_token: str) -> dict:
@@ -136,10 +159,13 @@ def refresh(refresh_token: str) -> dict:
         client.load_server_metadata()["token_endpoint"],
         data={"grant_type": "refresh_token", "refresh_token": refresh_token},
         auth=(config["COGNITO_CLIENT_ID"], config["COGNITO_CLIENT_SECRET"]),
-        timeout=TIMEOUT)
+        timeout=TIMEOUT,
+    )
     body = response.json()
     if response.status_code != 200 or not isinstance(body, dict):
-        raise OAuthError(error=str(body.get("error") if isinstance(body, dict) else body))
+        raise OAuthError(
+            error=str(body.get("error") if isinstance(body, dict) else body)
+        )
     return body
 
 
@@ -148,17 +174,23 @@ def revoke(refresh_token: str) -> None:
     config = current_app.config
     try:
         response = requests.post(
-            config["COGNITO_DOMAIN"] + "/oauth2/revoke", data={"token": refresh_token},
+            config["COGNITO_DOMAIN"] + "/oauth2/revoke",
+            data={"token": refresh_token},
             auth=(config["COGNITO_CLIENT_ID"], config["COGNITO_CLIENT_SECRET"]),
-            timeout=TIMEOUT)
+            timeout=TIMEOUT,
+        )
         response.raise_for_status()
     except requests.RequestException as exc:
         log.warning("refresh token revocation failed (%s)", type(exc).__name__)
 
 
 def logout_url() -> str:
-    """Cognito's own /logout (not OIDC RP-initiated logout, which it does not accept)."""
+    """Cognito's own /logout (it does not accept OIDC RP-initiated logout)."""
     config = current_app.config
-    query = urlencode({"client_id": config["COGNITO_CLIENT_ID"],
-                       "logout_uri": config["BASE_URL"] + "/"})
+    query = urlencode(
+        {
+            "client_id": config["COGNITO_CLIENT_ID"],
+            "logout_uri": config["BASE_URL"] + "/",
+        }
+    )
     return f"{config['COGNITO_DOMAIN']}/logout?{query}"

@@ -1,4 +1,4 @@
-"""Settings: defaults, validation of the BLOG_* variables, and local mode's own values."""
+"""Settings: defaults, validation of the BLOG_* variables, local mode's values."""
 
 from __future__ import annotations
 
@@ -21,12 +21,26 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
 }
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
-STRING_SETTINGS = ("COGNITO_ISSUER", "COGNITO_CLIENT_ID", "COGNITO_CLIENT_SECRET",
-                   "COGNITO_DOMAIN", "COGNITO_METADATA_URL", "COGNITO_JWKS_URL",
-                   "BASE_URL", "SECRET_KEY", "ADMIN_GROUP", "SESSION_TABLE",
-                   "POSTS_TABLE")
-REQUIRED_WITH_ISSUER = ("COGNITO_CLIENT_ID", "COGNITO_CLIENT_SECRET", "COGNITO_DOMAIN",
-                        "BASE_URL", "SECRET_KEY")
+STRING_SETTINGS = (
+    "COGNITO_ISSUER",
+    "COGNITO_CLIENT_ID",
+    "COGNITO_CLIENT_SECRET",
+    "COGNITO_DOMAIN",
+    "COGNITO_METADATA_URL",
+    "COGNITO_JWKS_URL",
+    "BASE_URL",
+    "SECRET_KEY",
+    "ADMIN_GROUP",
+    "SESSION_TABLE",
+    "POSTS_TABLE",
+)
+REQUIRED_WITH_ISSUER = (
+    "COGNITO_CLIENT_ID",
+    "COGNITO_CLIENT_SECRET",
+    "COGNITO_DOMAIN",
+    "BASE_URL",
+    "SECRET_KEY",
+)
 
 
 class ConfigError(RuntimeError):
@@ -34,7 +48,7 @@ class ConfigError(RuntimeError):
 
 
 def check(app: Flask) -> None:
-    """Validate the settings and fill in derived values; raise `ConfigError` if wrong."""
+    """Validate the settings, fill in derived values; raise `ConfigError` if wrong."""
     config = app.config
     for name in STRING_SETTINGS:
         # from_prefixed_env parses JSON, so an all-digit client id arrives as an int.
@@ -51,15 +65,23 @@ def check(app: Flask) -> None:
     else:
         for name in REQUIRED_WITH_ISSUER:
             if not config.get(name):
-                raise ConfigError(f"BLOG_{name} is required when BLOG_COGNITO_ISSUER is set")
+                raise ConfigError(
+                    f"BLOG_{name} is required when BLOG_COGNITO_ISSUER is set"
+                )
         config["BASE_URL"] = config["BASE_URL"].rstrip("/")
         config["COGNITO_DOMAIN"] = config["COGNITO_DOMAIN"].rstrip("/")
         config.setdefault("COGNITO_METADATA_URL", None)
         if not config["COGNITO_METADATA_URL"]:
             config["COGNITO_METADATA_URL"] = (
-                config["COGNITO_ISSUER"] + "/.well-known/openid-configuration")
-    for name in ("COGNITO_ISSUER", "COGNITO_DOMAIN", "COGNITO_METADATA_URL",
-                 "COGNITO_JWKS_URL", "BASE_URL"):
+                config["COGNITO_ISSUER"] + "/.well-known/openid-configuration"
+            )
+    for name in (
+        "COGNITO_ISSUER",
+        "COGNITO_DOMAIN",
+        "COGNITO_METADATA_URL",
+        "COGNITO_JWKS_URL",
+        "BASE_URL",
+    ):
         if config.get(name):
             check_url(name, config[name])
     check_numbers(config)
@@ -78,8 +100,10 @@ def check_url(name: str, url: str) -> None:
         return
     if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
         return
-    raise ConfigError(f"BLOG_{name} must be an https:// URL (plain http only for "
-                      f"localhost, 127.0.0.1 or [::1]); got {url!r}")
+    raise ConfigError(
+        f"BLOG_{name} must be an https:// URL (plain http only for "
+        f"localhost, 127.0.0.1 or [::1]); got {url!r}"
+    )
 
 
 def check_numbers(config: dict) -> None:
@@ -98,8 +122,9 @@ def check_sessions(config: dict) -> None:
     if kind not in ("filesystem", "dynamodb", "cachelib"):
         raise ConfigError("BLOG_SESSION_TYPE must be 'filesystem' or 'dynamodb'")
     if kind == "dynamodb" and not config.get("SESSION_TABLE"):
-        raise ConfigError("BLOG_SESSION_TABLE is required when BLOG_SESSION_TYPE is "
-                          "'dynamodb'")
+        raise ConfigError(
+            "BLOG_SESSION_TABLE is required when BLOG_SESSION_TYPE is 'dynamodb'"
+        )
 
 
 def setup_local(app: Flask) -> None:
@@ -107,7 +132,8 @@ def setup_local(app: Flask) -> None:
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_or_create_secret(
-            os.path.join(app.instance_path, "secret_key"))
+            os.path.join(app.instance_path, "secret_key")
+        )
     if app.config.get("BASE_URL"):
         app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
 

@@ -30,6 +30,7 @@ def render_error(error: HTTPException) -> tuple[str, int]:
         return error.get_response()  # type: ignore[return-value]
     code = error.code or 500
     title = TITLES.get(code, error.name)
-    response = render_template("errors/error.html", code=code, title=title,
-                               description=error.description)
+    response = render_template(
+        "errors/error.html", code=code, title=title, description=error.description
+    )
     return response, code

@@ -15,8 +15,10 @@ from .auth import user_hash
 
 log = logging.getLogger("blog.request")
 
-CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; "
-       "base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 def init_app(app: Flask) -> None:
@@ -31,15 +33,16 @@ def start_timer() -> None:
 
 
 def add_security_headers(response: Response) -> Response:
-    """CSP, no framing, no sniffing, no cross-site referrers; no-store for signed-in pages."""
+    """CSP, no framing or sniffing, same-origin referrers; no-store when signed in."""
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
     if current_app.config["SESSION_COOKIE_SECURE"]:
-        headers.setdefault("Strict-Transport-Security",
-                           "max-age=31536000; includeSubDomains")
+        headers.setdefault(
+            "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+        )
     if g.get("user") or request.blueprint == "auth":
         headers["Cache-Control"] = "no-store"
     return response
@@ -49,6 +52,12 @@ def log_request(response: Response) -> Response:
     """Method, path (never the query: it may hold a code), status, time, user tag."""
     elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
     user = g.get("user")
-    log.info("%s %s %s %.1fms user=%s", request.method, request.path,
-             response.status_code, elapsed, user_hash(user["sub"]) if user else "-")
+    log.info(
+        "%s %s %s %.1fms user=%s",
+        request.method,
+        request.path,
+        response.status_code,
+        elapsed,
+        user_hash(user["sub"]) if user else "-",
+    )
     return response

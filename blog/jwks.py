@@ -57,8 +57,11 @@ class KeyCache:
             response.raise_for_status()
             keys = parse_key_set(response.json())
         except (requests.RequestException, ValueError) as exc:
-            log.warning("JWKS fetch failed (%s); keeping %d cached keys",
-                        type(exc).__name__, len(self.keys))
+            log.warning(
+                "JWKS fetch failed (%s); keeping %d cached keys",
+                type(exc).__name__,
+                len(self.keys),
+            )
             return
         if keys:
             self.keys = keys

@@ -19,8 +19,8 @@ from flask import request
 
 from . import cognito
 from . import localcognito
-from .csrf import csrf
 from .config import LOOPBACK_HOSTS
+from .csrf import csrf
 
 _lock = threading.Lock()
 
@@ -29,8 +29,11 @@ class HideQueryStrings(logging.Filter):
     """The dev server logs request lines: keep codes and states out of the terminal."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and record.args and isinstance(
-                record.args[0], str):
+        if (
+            isinstance(record.args, tuple)
+            and record.args
+            and isinstance(record.args[0], str)
+        ):
             record.args = (re.sub(r"\?\S*", "", record.args[0]), *record.args[1:])
         return True
 
@@ -52,10 +55,13 @@ def bind(app: Flask, base_url: str) -> None:
     client = localcognito.ensure_client(app, base_url)
     issuer = base_url + "/_cognito"
     app.config.update(
-        BASE_URL=base_url, COGNITO_ISSUER=issuer, COGNITO_DOMAIN=issuer,
+        BASE_URL=base_url,
+        COGNITO_ISSUER=issuer,
+        COGNITO_DOMAIN=issuer,
         COGNITO_METADATA_URL=issuer + "/.well-known/openid-configuration",
         COGNITO_CLIENT_ID=client["client_id"],
-        COGNITO_CLIENT_SECRET=client["client_secret"])
+        COGNITO_CLIENT_SECRET=client["client_secret"],
+    )
     cognito.register(app)
 
 

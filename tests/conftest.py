@@ -116,18 +116,38 @@ class AuthActions:
     def __init__(self, client: FlaskClient, idp: FakeIdP) -> None:
         self.client, self.idp = client, idp
 
-    def login(self, username: str = "alice", sub: str | None = None,
-              groups: list[str] | None = None, **claims) -> dict:
+    def login(
+        self,
+        username: str = "alice",
+        sub: str | None = None,
+        groups: list[str] | None = None,
+        **claims,
+    ) -> dict:
         sub = sub or f"sub-{username}"
-        token = self.idp.id_token(sub=sub, **{"cognito:username": username,
-                                              "cognito:groups": groups}, **claims)
+        token = self.idp.id_token(
+            sub=sub,
+            **{"cognito:username": username, "cognito:groups": groups},
+            **claims,
+        )
         now = int(time.time())
-        user = {"iss": self.idp.issuer, "sub": sub, "username": username,
-                "email": f"{username}@example.com", "groups": groups or []}
+        user = {
+            "iss": self.idp.issuer,
+            "sub": sub,
+            "username": username,
+            "email": f"{username}@example.com",
+            "groups": groups or [],
+        }
         with self.client.session_transaction() as session:
-            session.update(user=user, login_at=now, last_seen=now, tokens={
-                "id_token": token, "access_token": "opaque-access",
-                "refresh_token": f"refresh-{username}"})
+            session.update(
+                user=user,
+                login_at=now,
+                last_seen=now,
+                tokens={
+                    "id_token": token,
+                    "access_token": "opaque-access",
+                    "refresh_token": f"refresh-{username}",
+                },
+            )
         return user
 
     def start(self, next_path: str | None = None) -> dict:
@@ -141,9 +161,13 @@ class AuthActions:
         """Let the fake Cognito answer the code exchange, then hit the callback."""
         if token is None:
             id_token = self.idp.id_token(nonce=params.get("nonce"), **claims)
-            token = {"id_token": id_token, "access_token": "opaque-access",
-                     "refresh_token": "refresh-1", "token_type": "Bearer",
-                     "expires_in": 3600}
+            token = {
+                "id_token": id_token,
+                "access_token": "opaque-access",
+                "refresh_token": "refresh-1",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+            }
         self.idp.token_response = token
         return self.client.get(f"/auth/authorize?code=the-code&state={params['state']}")
 

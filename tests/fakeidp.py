@@ -55,28 +55,43 @@ class FakeIdP:
 
     def discovery(self) -> dict:
         return {
-            "issuer": self.issuer, "jwks_uri": self.jwks_url,
+            "issuer": self.issuer,
+            "jwks_uri": self.jwks_url,
             "authorization_endpoint": self.domain + "/oauth2/authorize",
             "token_endpoint": self.domain + "/oauth2/token",
             "userinfo_endpoint": self.domain + "/oauth2/userInfo",
             "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic",
-                                                      "client_secret_post"],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+            ],
         }
 
     def claims(self, **overrides: Any) -> dict:
         now = int(time.time())
         claims = {
-            "sub": str(uuid.uuid4()), "aud": CLIENT_ID, "iss": self.issuer,
-            "token_use": "id", "cognito:username": "alice", "email": "alice@example.com",
-            "email_verified": True, "auth_time": now, "iat": now, "exp": now + 3600,
+            "sub": str(uuid.uuid4()),
+            "aud": CLIENT_ID,
+            "iss": self.issuer,
+            "token_use": "id",
+            "cognito:username": "alice",
+            "email": "alice@example.com",
+            "email_verified": True,
+            "auth_time": now,
+            "iat": now,
+            "exp": now + 3600,
             "jti": str(uuid.uuid4()),
         }
         claims.update(overrides)
         return {k: v for k, v in claims.items() if v is not None}
 
-    def sign(self, claims: dict, key: Any = None, headers: dict | None = None,
-             algorithm: str = "RS256") -> str:
+    def sign(
+        self,
+        claims: dict,
+        key: Any = None,
+        headers: dict | None = None,
+        algorithm: str = "RS256",
+    ) -> str:
         header = {"kid": self.kid, **(headers or {})}
         header = {k: v for k, v in header.items() if v is not None}
         return jwt.encode(claims, key or self.key, algorithm=algorithm, headers=header)
@@ -86,8 +101,13 @@ class FakeIdP:
 
     def wsgi(self, environ: dict, start_response: Any) -> Any:
         request = Request(environ)
-        self.requests.append((request.method, request.path, {
-            "form": request.form.to_dict(), "auth": request.authorization}))
+        self.requests.append(
+            (
+                request.method,
+                request.path,
+                {"form": request.form.to_dict(), "auth": request.authorization},
+            )
+        )
         if self.delay:
             time.sleep(self.delay)
         return self.route(request)(environ, start_response)
@@ -105,8 +125,9 @@ class FakeIdP:
                 answer = answer(request)
             if isinstance(answer, tuple):
                 return json_response(answer[1], answer[0])
-            return json_response(answer or {"error": "invalid_grant"},
-                                 200 if answer else 400)
+            return json_response(
+                answer or {"error": "invalid_grant"}, 200 if answer else 400
+            )
         if path == "/domain/oauth2/revoke":
             return Response("", 200)
         return Response("not found", 404)

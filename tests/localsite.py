@@ -28,8 +28,15 @@ class LocalSite:
 
     def add_user(self, name: str, *groups: str) -> None:
         """A confirmed user, made with `flask local-cognito add-user`."""
-        args = ["local-cognito", "add-user", name, "--email", f"{name}@example.com",
-                "--password", PASSWORD]
+        args = [
+            "local-cognito",
+            "add-user",
+            name,
+            "--email",
+            f"{name}@example.com",
+            "--password",
+            PASSWORD,
+        ]
         for group in groups:
             args += ["--group", group]
         result = self.app.test_cli_runner().invoke(args=args)

@@ -1,4 +1,4 @@
-"""The login flow against a scriptable Cognito: security.md section A, cookies, fixation."""
+"""Login against a scriptable Cognito: security.md section A, cookies, fixation."""
 
 from __future__ import annotations
 
@@ -41,10 +41,13 @@ def test_fresh_values_per_login(auth, client):
 
 
 def test_redirect_uri_ignores_request_headers(client):
-    response = client.get("/auth/login", headers={
-        "Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    response = client.get(
+        "/auth/login",
+        headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
+    )
     assert query_of(response.headers["Location"])["redirect_uri"] == (
-        "https://blog.example/auth/authorize")
+        "https://blog.example/auth/authorize"
+    )
 
 
 def test_successful_login_lands_on_next(auth, client, idp):
@@ -61,8 +64,10 @@ def test_code_exchange_is_back_channel_with_basic_auth(auth, idp):
     method, path, request = [r for r in idp.requests if r[1].endswith("/token")][0]
     assert method == "POST"
     assert request["auth"].type == "basic"
-    assert (request["auth"].username, request["auth"].password) == (CLIENT_ID,
-                                                                    CLIENT_SECRET)
+    assert (request["auth"].username, request["auth"].password) == (
+        CLIENT_ID,
+        CLIENT_SECRET,
+    )
     form = request["form"]
     assert form["grant_type"] == "authorization_code" and form["code"] == "the-code"
     assert form["redirect_uri"] == "https://blog.example/auth/authorize"
@@ -105,20 +110,30 @@ def test_replay_after_logout_is_refused(auth, client, idp):
     assert client.get("/posts/").status_code == 302
 
 
-@pytest.mark.parametrize("answer", [
-    (400, {"error": "invalid_grant"}), (500, {"error": "server_error"}),
-    (200, "<html>not json</html>"), (200, {"access_token": "a", "token_type": "Bearer"}),
-], ids=["invalid_grant", "5xx", "not-json", "no-id-token"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (400, {"error": "invalid_grant"}),
+        (500, {"error": "server_error"}),
+        (200, "<html>not json</html>"),
+        (200, {"access_token": "a", "token_type": "Bearer"}),
+    ],
+    ids=["invalid_grant", "5xx", "not-json", "no-id-token"],
+)
 def test_token_endpoint_failure_gives_a_page(auth, client, answer):
     response = auth.callback(auth.start(), token=answer)
     assert response.status_code in (400, 502, 503)
-    assert b"Traceback" not in response.data and CLIENT_SECRET.encode() not in response.data
+    assert (
+        b"Traceback" not in response.data
+        and CLIENT_SECRET.encode() not in response.data
+    )
     assert client.get("/posts/").status_code == 302
 
 
 def test_slow_token_endpoint_is_bounded(idp, tmp_path, monkeypatch):
     from conftest import HttpsClient
     from conftest import settings
+
     monkeypatch.setattr(cognito, "TIMEOUT", 0.5)
     app = create_app(settings(idp, tmp_path))
     app.test_client_class = HttpsClient
@@ -130,11 +145,19 @@ def test_slow_token_endpoint_is_bounded(idp, tmp_path, monkeypatch):
     assert b"not answering" in response.data
 
 
-@pytest.mark.parametrize("claims", [
-    {"aud": "other-client"}, {"aud": ["testclient123", "evil"]},
-    {"iss": "https://evil.example"}, {"token_use": "access"}, {"exp": 1_000_000},
-    {"sub": None}, {"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"},
-], ids=["aud", "aud-list", "iss", "token_use", "expired", "no-sub", "at_hash"])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"aud": "other-client"},
+        {"aud": ["testclient123", "evil"]},
+        {"iss": "https://evil.example"},
+        {"token_use": "access"},
+        {"exp": 1_000_000},
+        {"sub": None},
+        {"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"},
+    ],
+    ids=["aud", "aud-list", "iss", "token_use", "expired", "no-sub", "at_hash"],
+)
 def test_bad_id_token_at_callback_is_refused(auth, client, claims):
     response = auth.callback(auth.start(), **claims)
     assert response.status_code == 400
@@ -157,8 +180,10 @@ def test_missing_nonce_in_id_token_is_refused(auth, client, idp):
 
 def test_error_from_hosted_ui_is_escaped(auth, client):
     params = auth.start()
-    response = client.get("/auth/authorize?error=invalid_request&error_description="
-                          "%3Cscript%3Ealert(1)%3C%2Fscript%3E&state=" + params["state"])
+    response = client.get(
+        "/auth/authorize?error=invalid_request&error_description="
+        "%3Cscript%3Ealert(1)%3C%2Fscript%3E&state=" + params["state"]
+    )
     assert response.status_code == 400
     assert b"<script>" not in response.data
     assert client.get("/posts/").status_code == 302
@@ -169,10 +194,19 @@ def test_access_denied_is_a_friendly_page(client):
     assert response.status_code == 400 and b"Try again" in response.data
 
 
-@pytest.mark.parametrize("target", [
-    "https://evil.example", "//evil.example", "/\\evil.example", "https:evil.example",
-    "javascript:alert(1)", "%2F%2Fevil.example", "/\r\nSet-Cookie:x=1", "evil",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https:evil.example",
+        "javascript:alert(1)",
+        "%2F%2Fevil.example",
+        "/\r\nSet-Cookie:x=1",
+        "evil",
+    ],
+)
 def test_no_open_redirect_after_login(auth, target):
     response = auth.callback(auth.start(target))
     assert response.status_code == 302
@@ -220,6 +254,7 @@ def test_session_cookie_attributes(auth):
 
 def test_plain_http_loopback_drops_secure_only(idp, tmp_path):
     from conftest import settings
+
     app = create_app(settings(idp, tmp_path, BASE_URL="http://127.0.0.1:5000"))
     response = app.test_client().get("/auth/login")
     cookie = response.headers["Set-Cookie"]
@@ -227,7 +262,9 @@ def test_plain_http_loopback_drops_secure_only(idp, tmp_path):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-@pytest.mark.parametrize("value", ["tampered", "A" * 43, "../../etc/passwd", "x" * 3000])
+@pytest.mark.parametrize(
+    "value", ["tampered", "A" * 43, "../../etc/passwd", "x" * 3000]
+)
 def test_unknown_session_id_is_anonymous(client, value):
     client.set_cookie("__Host-session", value, domain="blog.example")
     assert client.get("/posts/").status_code == 302
@@ -258,10 +295,16 @@ def test_logs_hold_no_tokens(auth, client, idp, caplog):
 
 def test_discovery_with_foreign_issuer_stops_login(client, idp, monkeypatch):
     monkeypatch.setattr(idp, "issuer", idp.url + "/other-pool", raising=False)
-    monkeypatch.setattr(type(idp), "discovery", lambda self: {
-        "issuer": self.url + "/other-pool", "jwks_uri": self.jwks_url,
-        "authorization_endpoint": self.domain + "/oauth2/authorize",
-        "token_endpoint": self.domain + "/oauth2/token"})
+    monkeypatch.setattr(
+        type(idp),
+        "discovery",
+        lambda self: {
+            "issuer": self.url + "/other-pool",
+            "jwks_uri": self.jwks_url,
+            "authorization_endpoint": self.domain + "/oauth2/authorize",
+            "token_endpoint": self.domain + "/oauth2/token",
+        },
+    )
     response = client.get("/auth/login")
     assert response.status_code == 502
     assert "Location" not in response.headers
@@ -269,15 +312,29 @@ def test_discovery_with_foreign_issuer_stops_login(client, idp, monkeypatch):
 
 def test_discovery_with_foreign_endpoint_stops_login(client, idp, monkeypatch):
     original = type(idp).discovery
-    monkeypatch.setattr(type(idp), "discovery", lambda self: {
-        **original(self), "token_endpoint": "https://evil.example/oauth2/token"})
+    monkeypatch.setattr(
+        type(idp),
+        "discovery",
+        lambda self: {
+            **original(self),
+            "token_endpoint": "https://evil.example/oauth2/token",
+        },
+    )
     assert client.get("/auth/login").status_code == 502
 
 
 def test_unreachable_provider_gives_503(idp, tmp_path):
     from conftest import settings
-    app = create_app(settings(idp, tmp_path, COGNITO_METADATA_URL=(
-        "http://127.0.0.1:9/.well-known/openid-configuration")))
+
+    app = create_app(
+        settings(
+            idp,
+            tmp_path,
+            COGNITO_METADATA_URL=(
+                "http://127.0.0.1:9/.well-known/openid-configuration"
+            ),
+        )
+    )
     response = app.test_client().get("/auth/login", base_url="https://blog.example")
     assert response.status_code == 503
 
@@ -285,4 +342,7 @@ def test_unreachable_provider_gives_503(idp, tmp_path):
 def test_basic_client_secret_never_in_login_redirect(client):
     location = client.get("/auth/login").headers["Location"]
     assert CLIENT_SECRET not in location
-    assert base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode() not in location
+    assert (
+        base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        not in location
+    )

@@ -21,7 +21,7 @@ FULL = {
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
-    """Set BLOG_* variables as an operator would; returns a function that builds the app."""
+    """Set BLOG_* variables as an operator would; returns an app builder."""
     for name, value in FULL.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
@@ -40,19 +40,37 @@ def env(monkeypatch, tmp_path):
 def test_full_configuration_starts(env):
     app = env()
     assert app.config["LOCAL_MODE"] is False
-    assert app.config["COGNITO_METADATA_URL"] == POOL + "/.well-known/openid-configuration"
+    assert (
+        app.config["COGNITO_METADATA_URL"] == POOL + "/.well-known/openid-configuration"
+    )
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
 
 
-@pytest.mark.parametrize("name", ["COGNITO_CLIENT_ID", "COGNITO_CLIENT_SECRET",
-                                  "COGNITO_DOMAIN", "BASE_URL", "SECRET_KEY"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "COGNITO_CLIENT_ID",
+        "COGNITO_CLIENT_SECRET",
+        "COGNITO_DOMAIN",
+        "BASE_URL",
+        "SECRET_KEY",
+    ],
+)
 def test_missing_setting_names_the_variable(env, name):
     with pytest.raises(ConfigError, match=f"BLOG_{name} is required"):
         env(**{name: None})
 
 
-@pytest.mark.parametrize("name", ["COGNITO_ISSUER", "COGNITO_DOMAIN", "BASE_URL",
-                                  "COGNITO_METADATA_URL", "COGNITO_JWKS_URL"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "COGNITO_ISSUER",
+        "COGNITO_DOMAIN",
+        "BASE_URL",
+        "COGNITO_METADATA_URL",
+        "COGNITO_JWKS_URL",
+    ],
+)
 def test_plain_http_refused_outside_loopback(env, name):
     with pytest.raises(ConfigError, match=f"BLOG_{name} must be an https"):
         env(**{name: "http://example.com/x"})
@@ -66,7 +84,9 @@ def test_plain_http_allowed_on_loopback(env, host):
 
 
 def test_numeric_client_id_stays_a_string(env):
-    assert env(COGNITO_CLIENT_ID="1234567890").config["COGNITO_CLIENT_ID"] == "1234567890"
+    assert (
+        env(COGNITO_CLIENT_ID="1234567890").config["COGNITO_CLIENT_ID"] == "1234567890"
+    )
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "soon", "true"])
@@ -101,6 +121,7 @@ def test_two_apps_keep_their_own_cognito_client(env):
     for app, expected in ((first, "first"), (second, "second")):
         with app.app_context():
             from blog.cognito import client
+
             assert client.client_id == expected
 
 

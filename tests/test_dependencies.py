@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 FLOORS = {  # package: (minimum, why)
-    "PyJWT": ("2.13.0", "CVE-2022-29217, CVE-2024-53861, CVE-2026-32597, CVE-2026-48526"),
+    "PyJWT": (
+        "2.13.0",
+        "CVE-2022-29217, CVE-2024-53861, CVE-2026-32597, CVE-2026-48526",
+    ),
     "Authlib": ("1.7.3", "CVE-2025-68158, CVE-2026-41425, CVE-2026-104056"),
     "Flask-Session": ("0.7.0", "regenerate() for new session ids at login"),
 }
@@ -25,8 +28,9 @@ def as_tuple(text: str) -> tuple[int, ...]:
 
 
 def pinned() -> dict[str, str]:
-    pins = re.findall(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==([^\s#]+)",
-                      REQUIREMENTS.read_text(), re.M)
+    pins = re.findall(
+        r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==([^\s#]+)", REQUIREMENTS.read_text(), re.M
+    )
     return {name.lower(): value for name, value in pins}
 
 
@@ -42,6 +46,8 @@ def test_installed_version_meets_floor(package):
 
 
 def test_every_runtime_dependency_is_pinned():
-    lines = [line.split("#")[0].strip() for line in REQUIREMENTS.read_text().splitlines()]
+    lines = [
+        line.split("#")[0].strip() for line in REQUIREMENTS.read_text().splitlines()
+    ]
     for line in filter(None, lines):
         assert "==" in line, f"unpinned requirement: {line}"

@@ -1,4 +1,4 @@
-"""The whole login flow in local mode: blog and local Cognito on one real HTTP server."""
+"""The whole login flow in local mode: blog and local Cognito on one real server."""
 
 from __future__ import annotations
 
@@ -33,12 +33,14 @@ class Site(LocalSite):
 
     def submit(self, page: requests.Response, **fields: str) -> requests.Response:
         """Fill in and submit the first POST form on `page`, as a browser would."""
-        form = re.search(r'<form[^>]*method="post"[^>]*>(.*?)</form>', page.text,
-                         re.S | re.I)
+        form = re.search(
+            r'<form[^>]*method="post"[^>]*>(.*?)</form>', page.text, re.S | re.I
+        )
         assert form, "no form on the page"
         action = re.search(r'action="([^"]*)"', form.group(0))
-        data = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"',
-                               form.group(1)))
+        data = dict(
+            re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1))
+        )
         data = {k: html.unescape(v) for k, v in data.items()} | fields
         url = urljoin(page.url, html.unescape(action.group(1)) if action else page.url)
         response = self.browser.post(url, data=data, timeout=10)
@@ -53,11 +55,14 @@ class Site(LocalSite):
     def logout(self) -> requests.Response:
         page = self.get("/")
         form = re.search(r'action="/auth/logout".*?value="([^"]+)"', page.text, re.S)
-        response = self.browser.post(self.base + "/auth/logout", timeout=10, data={
-            "csrf_token": form.group(1)}, headers={"Referer": self.base + "/"})
+        response = self.browser.post(
+            self.base + "/auth/logout",
+            timeout=10,
+            data={"csrf_token": form.group(1)},
+            headers={"Referer": self.base + "/"},
+        )
         self.seen += [*response.history, response]
         return response
-
 
 
 @pytest.fixture
@@ -92,8 +97,9 @@ def test_session_cookie_is_the_only_blog_cookie(site):
     blog_cookies = [c for c in site.browser.cookies if c.path == "/"]
     assert [c.name for c in blog_cookies] == ["session"]
     assert "eyJ" not in blog_cookies[0].value
-    assert all(len(r.headers.get("Set-Cookie", "").split(", session=")) <= 1
-               for r in site.seen)
+    assert all(
+        len(r.headers.get("Set-Cookie", "").split(", session=")) <= 1 for r in site.seen
+    )
 
 
 def test_wrong_password_stays_on_provider_page(site):
@@ -117,8 +123,12 @@ def test_old_cookie_is_useless_after_logout(site):
     site.login("alice")
     old = site.browser.cookies.get("session", path="/")
     site.logout()
-    replay = requests.get(site.base + "/posts/", cookies={"session": old},
-                          allow_redirects=False, timeout=10)
+    replay = requests.get(
+        site.base + "/posts/",
+        cookies={"session": old},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert replay.status_code == 302
     assert replay.headers["Location"].startswith("/auth/login")
 
@@ -132,9 +142,12 @@ def test_refresh_token_is_revoked_at_logout(site):
     refresh_token = record["tokens"]["refresh_token"]
     site.logout()
     config = site.app.config
-    answer = requests.post(config["COGNITO_DOMAIN"] + "/oauth2/token", timeout=10, data={
-        "grant_type": "refresh_token", "refresh_token": refresh_token},
-        auth=(config["COGNITO_CLIENT_ID"], config["COGNITO_CLIENT_SECRET"]))
+    answer = requests.post(
+        config["COGNITO_DOMAIN"] + "/oauth2/token",
+        timeout=10,
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        auth=(config["COGNITO_CLIENT_ID"], config["COGNITO_CLIENT_SECRET"]),
+    )
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
 
 
@@ -142,7 +155,9 @@ def test_expired_id_token_is_refreshed_through_local_cognito(site):
     site.app.config["SESSION_IDLE_TIMEOUT"] = 10**6
     site.login("alice")
     sid = site.browser.cookies.get("session", path="/")
-    before = site.app.session_interface.cache.get("session:" + sid)["tokens"]["id_token"]
+    before = site.app.session_interface.cache.get("session:" + sid)["tokens"][
+        "id_token"
+    ]
     with time_machine.travel(time.time() + 3700):
         response = site.get("/posts/")
         assert response.status_code == 200 and response.url == site.base + "/posts/"
@@ -153,14 +168,17 @@ def test_expired_id_token_is_refreshed_through_local_cognito(site):
 def test_other_loopback_spelling_is_sent_to_the_bound_one(site):
     site.get("/")
     port = site.server.server_port
-    response = requests.get(f"http://localhost:{port}/posts/?x=1", allow_redirects=False,
-                            timeout=10)
+    response = requests.get(
+        f"http://localhost:{port}/posts/?x=1", allow_redirects=False, timeout=10
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == site.base + "/posts/?x=1"
 
 
 def test_non_loopback_host_is_refused(site):
-    response = requests.get(site.base + "/", headers={"Host": "evil.example"}, timeout=10)
+    response = requests.get(
+        site.base + "/", headers={"Host": "evil.example"}, timeout=10
+    )
     assert response.status_code == 400
 
 

@@ -1,4 +1,4 @@
-"""Guarded pages, timeouts, refresh, logout: security.md sections C (40-42), E, F, G, H."""
+"""Guarded pages, timeouts, refresh, logout: security.md C (40-42), E, F, G, H."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ def stored(client) -> dict:
 def session_gone(app, client) -> bool:
     """True when the client holds no session record in the server-side store."""
     cookie = client.get_cookie("__Host-session", domain="blog.example")
-    return cookie is None or app.session_interface.cache.get(
-        "session:" + cookie.value) is None
+    return (
+        cookie is None
+        or app.session_interface.cache.get("session:" + cookie.value) is None
+    )
 
 
 def set_tokens(client, **changes) -> None:
@@ -35,13 +37,21 @@ def login_via_callback(auth, **claims):
 def expire_id_token(auth, client):
     """Replace the stored ID token by one that expired a while ago."""
     sub = stored(client)["user"]["sub"]
-    set_tokens(client, id_token=auth.idp.id_token(
-        sub=sub, exp=int(time.time()) - 600, iat=int(time.time()) - 4200))
+    set_tokens(
+        client,
+        id_token=auth.idp.id_token(
+            sub=sub, exp=int(time.time()) - 600, iat=int(time.time()) - 4200
+        ),
+    )
 
 
 def refresh_answer(idp, sub, rotated=None, **claims):
-    token = {"id_token": idp.id_token(sub=sub, **claims), "access_token": "new-access",
-             "token_type": "Bearer", "expires_in": 3600}
+    token = {
+        "id_token": idp.id_token(sub=sub, **claims),
+        "access_token": "new-access",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+    }
     if rotated:
         token["refresh_token"] = rotated
     return token
@@ -121,7 +131,9 @@ def test_absolute_timeout_ends_session_even_with_refresh(app, auth, client, idp)
     with time_machine.travel(start + limit - 60):  # still active: refreshed, re-saved
         idp.token_response = refresh_answer(idp, "sub-alice")
         assert client.get("/posts/").status_code == 200
-    with time_machine.travel(start + limit + 5):  # a valid ID token, but too old a login
+    with time_machine.travel(
+        start + limit + 5
+    ):  # a valid ID token, but too old a login
         assert client.get("/posts/").status_code == 302
     assert idp.count("/oauth2/token") == 1
     assert session_gone(app, client)
@@ -134,9 +146,14 @@ def test_expired_id_token_is_refreshed_silently(auth, client, idp):
     idp.token_response = refresh_answer(idp, sub, **{"cognito:groups": ["admins"]})
     assert client.get("/posts/").status_code == 200
     request = [r for r in idp.requests if r[1].endswith("/token")][-1][2]
-    assert request["form"] == {"grant_type": "refresh_token", "refresh_token": "refresh-1"}
-    assert (request["auth"].username, request["auth"].password) == (CLIENT_ID,
-                                                                    CLIENT_SECRET)
+    assert request["form"] == {
+        "grant_type": "refresh_token",
+        "refresh_token": "refresh-1",
+    }
+    assert (request["auth"].username, request["auth"].password) == (
+        CLIENT_ID,
+        CLIENT_SECRET,
+    )
     session = stored(client)
     assert session["tokens"]["access_token"] == "new-access"
     assert session["tokens"]["refresh_token"] == "refresh-1"
@@ -160,20 +177,30 @@ def test_refresh_keeps_login_time(app, auth, client, idp):
     assert stored(client)["login_at"] == login_at
 
 
-@pytest.mark.parametrize("bad", [
-    {"sub": "another-user"}, {"iss": "https://evil.example"}, {"aud": "other-client"},
-], ids=["sub", "iss", "aud"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"sub": "another-user"},
+        {"iss": "https://evil.example"},
+        {"aud": "other-client"},
+    ],
+    ids=["sub", "iss", "aud"],
+)
 def test_refreshed_token_must_match_the_original(app, auth, client, idp, bad):
     login_via_callback(auth)
     expire_id_token(auth, client)
-    idp.token_response = refresh_answer(idp, bad.pop("sub", stored(client)["user"]["sub"]),
-                                        **bad)
+    idp.token_response = refresh_answer(
+        idp, bad.pop("sub", stored(client)["user"]["sub"]), **bad
+    )
     assert client.get("/posts/").status_code == 302
     assert session_gone(app, client)
 
 
-@pytest.mark.parametrize("answer", [None, (500, {"error": "x"}), (200, "not json")],
-                         ids=["invalid_grant", "5xx", "not-json"])
+@pytest.mark.parametrize(
+    "answer",
+    [None, (500, {"error": "x"}), (200, "not json")],
+    ids=["invalid_grant", "5xx", "not-json"],
+)
 def test_refresh_failure_ends_session_without_retry(app, auth, client, idp, answer):
     login_via_callback(auth)
     expire_id_token(auth, client)
@@ -199,8 +226,10 @@ def test_logout_revokes_deletes_and_ends_cognito_session(app, auth, client, idp)
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith(idp.domain + "/logout?")
-    assert query_of(location) == {"client_id": CLIENT_ID,
-                                  "logout_uri": "https://blog.example/"}
+    assert query_of(location) == {
+        "client_id": CLIENT_ID,
+        "logout_uri": "https://blog.example/",
+    }
     method, _, request = [r for r in idp.requests if r[1].endswith("/revoke")][0]
     assert request["form"] == {"token": "refresh-1"}
     assert request["auth"].username == CLIENT_ID
@@ -218,8 +247,11 @@ def test_old_cookie_replayed_after_logout_is_refused(app, auth, client):
 
 
 def test_failed_revocation_does_not_block_logout(auth, client, idp, monkeypatch):
-    monkeypatch.setattr(type(idp), "route", lambda self, request: __import__(
-        "werkzeug").wrappers.Response("boom", 500))
+    monkeypatch.setattr(
+        type(idp),
+        "route",
+        lambda self, request: __import__("werkzeug").wrappers.Response("boom", 500),
+    )
     auth.login()
     response = auth.logout()
     assert response.status_code == 302
@@ -237,8 +269,11 @@ def test_logout_needs_post_and_csrf(auth, client):
 def test_foreign_origin_is_refused_even_with_token(auth, client):
     auth.login()
     token = auth.csrf_token()
-    response = client.post("/auth/logout", data={"csrf_token": token},
-                           headers={"Origin": "https://evil.example"})
+    response = client.post(
+        "/auth/logout",
+        data={"csrf_token": token},
+        headers={"Origin": "https://evil.example"},
+    )
     assert response.status_code == 403
     assert client.get("/posts/").status_code == 200
 
@@ -257,8 +292,11 @@ def test_read_only_pages_do_not_write_the_session(app, auth, client, monkeypatch
     client.get("/posts/")
     writes = []
     original = app.session_interface._upsert_session
-    monkeypatch.setattr(app.session_interface, "_upsert_session",
-                        lambda *a: writes.append(a) or original(*a))
+    monkeypatch.setattr(
+        app.session_interface,
+        "_upsert_session",
+        lambda *a: writes.append(a) or original(*a),
+    )
     for _ in range(3):
         client.get("/posts/")
     assert writes == []
@@ -279,8 +317,12 @@ def test_security_headers(auth, client, path):
     auth.login()
     headers = client.get(path).headers
     csp = headers["Content-Security-Policy"]
-    for part in ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'",
-                 "base-uri 'none'"):
+    for part in (
+        "default-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ):
         assert part in csp
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
