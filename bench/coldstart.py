@@ -55,7 +55,7 @@ def run(backends, cookie: str, quick: bool) -> tuple[list[Row], dict]:
         "flask+deps /": ("flask+deps", event("/")),
     }
     results: dict[str, list[dict]] = defaultdict(list)
-    rounds = 3 if quick else 5
+    rounds = 3 if quick else 9
     for r in range(rounds):
         for name in list(kinds) if r % 2 == 0 else list(kinds)[::-1]:
             kind, request = kinds[name]
@@ -76,7 +76,12 @@ def run(backends, cookie: str, quick: bool) -> tuple[list[Row], dict]:
         values = sorted(
             a[key] / b[key] for a, b in zip(results[name], results[base], strict=True)
         )
-        return f"{ratio(name, base, key):.2f} [{values[0]:.2f}–{values[-1]:.2f}]"
+        low, high = (
+            statistics.quantiles(values, n=4)[::2]
+            if len(values) > 3
+            else (values[0], values[-1])
+        )
+        return f"{ratio(name, base, key):.2f} [{low:.2f}–{high:.2f}]"
 
     mib = (1 / 1024, "MiB")
     rows = [
@@ -174,7 +179,7 @@ def without_bytecode(backends, quick: bool) -> tuple[list[Row], dict]:
     cold = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
     flags = ("-X", f"pycache_prefix={prefix}")
     results: dict[str, list[dict]] = defaultdict(list)
-    for r in range(2):
+    for r in range(2 if quick else 3):
         for kind in ("blog", "blog-nopyc", "flask-nopyc")[:: 1 if r % 2 == 0 else -1]:
             child = kind.split("-")[0]
             results[kind].append(

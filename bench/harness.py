@@ -33,16 +33,21 @@ def compare(
             fn()
     samples: dict[str, list[float]] = {name: [] for name in cases}
     names = list(cases)
-    for _ in range(rounds):
-        spent = dict.fromkeys(names, 0.0)
-        for half, order in ((0, names), (1, names[::-1])):
-            for name in order:
-                fn, number = cases[name]
-                spent[name] += timed(
-                    fn, number // 2 if half == 0 else number - number // 2
-                )
-        for name in names:
-            samples[name].append(spent[name] / cases[name][1])
+    gc.collect()
+    gc.freeze()  # what exists now is never scanned again: collections stay cheap
+    try:
+        for _ in range(rounds):
+            spent = dict.fromkeys(names, 0.0)
+            for half, order in ((0, names), (1, names[::-1])):
+                for name in order:
+                    fn, number = cases[name]
+                    spent[name] += timed(
+                        fn, number // 2 if half == 0 else number - number // 2
+                    )
+            for name in names:
+                samples[name].append(spent[name] / cases[name][1])
+    finally:
+        gc.unfreeze()
     return samples
 
 
