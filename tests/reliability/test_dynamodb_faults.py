@@ -141,7 +141,7 @@ def test_throttled_write_is_a_503_and_writes_nothing(writer, proxy, moto):
     started = time.monotonic()
     page = publish(writer.client, "Throttled post", "Typed during throttling")
     assert page.status_code == 503 and BUSY in page.text
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 10  # backoff: at most 1 + 2 + 4 s
     assert proxy.count("PutItem") == 4  # 1 + max_attempts=3 retries, then the page
     proxy.throttle = set()
     assert items_titled(moto, "Throttled post") == []
@@ -153,6 +153,7 @@ def test_throttled_edit_leaves_the_post_whole(writer, proxy, moto):
     proxy.throttle = {"UpdateItem"}
     page = publish(writer.client, "After edit", "New body", path=location + "/edit")
     assert page.status_code == 503 and BUSY in page.text
+    assert 'value="After edit"' in page.text and "New body" in page.text  # kept
     proxy.throttle = set()
     (item,) = items_titled(moto, "Before edit")
     assert item["body"] == "Old body" and item["created_at"] == item["updated_at"]
@@ -217,12 +218,6 @@ def test_unreachable_table_is_a_503_within_bounds(
     assert elapsed < (3 if where == "refused" else 4 * 3 + 3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: storage.Unavailable from create_post "
-    "reaches errors.render_error; the 503 page does not carry the form "
-    "with the typed title and body",
-)
 def test_throttled_write_gives_back_what_was_typed(writer, proxy):
     proxy.throttle = {"PutItem"}
     page = publish(writer.client, "Keep this title", "Keep this body")

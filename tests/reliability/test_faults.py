@@ -198,12 +198,6 @@ def test_short_lock_is_waited_out(locked_db, client):
     assert "Patient post" in client.get(page.headers["Location"]).text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: a 503 from the store is the generic error "
-    "page; posts.create does not catch storage.Unavailable and re-render "
-    "the form with what was typed",
-)
 def test_busy_page_gives_back_what_was_typed(locked_db, client):
     writer = locked_db()
     page = post_new(client, "Keep this title", "Keep this body")
