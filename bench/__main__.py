@@ -94,7 +94,7 @@ def findings(extra: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer rounds (~40 s)")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (~30 s)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=SECTIONS)
     parser.add_argument("--json", metavar="PATH", help="also write every number here")
     args = parser.parse_args()
