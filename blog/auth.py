@@ -26,6 +26,7 @@ from . import cognito
 from .tokens import LEEWAY
 from .tokens import ExpiredToken
 from .tokens import InvalidToken
+from .tokens import KeysUnavailable
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -180,6 +181,8 @@ def token_still_valid() -> bool:
         claims = cognito.verify_id_token(tokens.get("id_token"))
     except ExpiredToken:
         claims = refresh_tokens(tokens)
+    except KeysUnavailable:  # not the user's fault: keep the session, try later
+        raise cognito.ProviderUnavailable() from None
     except InvalidToken as error:
         log.warning(
             "stored ID token refused: %s user=%s", error.reason, user_hash(user["sub"])

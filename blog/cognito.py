@@ -43,6 +43,16 @@ class ProviderError(HTTPException):
     description = "The sign-in service answered unexpectedly. Please try again later."
 
 
+class ProviderUnavailable(HTTPException):
+    """The identity provider (or its signing keys) cannot be reached right now."""
+
+    code = 503
+    description = (
+        "The sign-in service is not answering just now. Nothing was changed; "
+        "please try again in a moment."
+    )
+
+
 class CognitoApp(FlaskOAuth2App):
     """authlib's Flask client, with pinned discovery and our ID-token verifier."""
 
@@ -71,6 +81,8 @@ class CognitoApp(FlaskOAuth2App):
             return verify_id_token(
                 token["id_token"], nonce=nonce, access_token=token.get("access_token")
             )
+        except tokens.KeysUnavailable:
+            raise ProviderUnavailable() from None
         except tokens.InvalidToken as error:
             raise OAuthError(
                 error="invalid_id_token", description=error.reason

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 TTL = 3600  # seconds before a fetched key set is considered stale
 COOLDOWN = 10  # at most one fetch per this many seconds, whatever the misses
+RETRY_WITHOUT_KEYS = 1  # shorter while no key was ever fetched: nobody can log in
 TIMEOUT = 3  # seconds for one fetch
 
 clock = time.monotonic  # tests replace it to move time
@@ -35,6 +36,7 @@ class KeyCache:
         self.fetched_at = float("-inf")  # last successful fetch
         self.tried_at = float("-inf")  # last attempt, successful or not
         self.fetches = 0
+        self.failing = False  # the last fetch failed
         self._lock = threading.Lock()
 
     def get(self, kid: str) -> PyJWK | None:
@@ -42,8 +44,9 @@ class KeyCache:
         now = clock()
         if kid in self.keys and now - self.fetched_at < TTL:
             return self.keys[kid]
+        cooldown = COOLDOWN if self.keys else RETRY_WITHOUT_KEYS
         with self._lock:
-            if now - self.tried_at >= COOLDOWN and (
+            if now - self.tried_at >= cooldown and (
                 kid not in self.keys or clock() - self.fetched_at >= TTL
             ):
                 self._refresh()
@@ -57,12 +60,14 @@ class KeyCache:
             response.raise_for_status()
             keys = parse_key_set(response.json())
         except (requests.RequestException, ValueError) as exc:
+            self.failing = True
             log.warning(
                 "JWKS fetch failed (%s); keeping %d cached keys",
                 type(exc).__name__,
                 len(self.keys),
             )
             return
+        self.failing = False
         if keys:
             self.keys = keys
             self.fetched_at = self.tried_at

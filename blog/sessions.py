@@ -116,13 +116,6 @@ class DynamoDBSessions(ServerSideSessionInterface):
                 ExpressionAttributeValues={":value": self.serializer.encode(session),
                                            ":exp": expiration})
 
-    def regenerate(self, session: Any) -> None:
-        """A new sid, even when the session looks empty (the parent then does nothing:
-        at the login callback authlib has just popped its state, the only key)."""
-        self._delete_session(self._get_store_id(session.sid))
-        session.sid = self._generate_sid(self.sid_length)
-        session.modified = True
-
     def open_session(self, app: Flask, request: Request) -> Any:
         try:
             return super().open_session(app, request)

@@ -30,6 +30,10 @@ class InvalidToken(Exception):
         self.reason = reason
 
 
+class KeysUnavailable(InvalidToken):
+    """No signing keys could be fetched yet: the token cannot be judged right now."""
+
+
 class ExpiredToken(InvalidToken):
     """The token was valid but has expired: a refresh may replace it."""
 
@@ -68,7 +72,10 @@ def decode(token: object, *, jwks_url: str, issuer: str, audience: str | None,
     `audience` is checked when given (ID tokens); access tokens have none.
     """
     header = read_header(token)
-    key = jwks.get_cache(jwks_url).get(header["kid"])
+    cache = jwks.get_cache(jwks_url)
+    key = cache.get(header["kid"])
+    if key is None and cache.failing and not cache.keys:
+        raise KeysUnavailable("keys-unavailable")
     if key is None:
         raise InvalidToken("unknown-kid")
     required = REQUIRED_CLAIMS if audience else [c for c in REQUIRED_CLAIMS if c != "aud"]

@@ -238,6 +238,11 @@ def test_keys_unreachable_gets_503(idp, tmp_path) -> None:
     problem(client.get("/api/posts", headers=bearer(idp)), 503)
 
 
+def test_jwks_unreachable_gets_503_not_401(client, idp) -> None:
+    idp.jwks_status = 500
+    problem(client.get("/api/posts", headers=bearer(idp)), 503)
+
+
 # --- posts: create, read, edit, delete, permissions ---
 
 def test_create_answers_201_with_location_and_the_post(client, idp) -> None:

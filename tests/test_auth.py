@@ -346,3 +346,12 @@ def test_basic_client_secret_never_in_login_redirect(client):
         base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
         not in location
     )
+
+
+def test_callback_while_keys_unreachable_says_so(auth, client, idp):
+    params = auth.start()
+    idp.jwks_status = 500
+    response = auth.callback(params)
+    assert response.status_code == 503
+    assert b"not answering" in response.data
+    assert client.get("/posts/").status_code == 302

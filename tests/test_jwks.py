@@ -202,20 +202,26 @@ def test_outage_after_caching_keeps_cached_key_with_bounded_retries(idp, clock, 
     assert verify(idp, token) and fetches(idp) == 3
 
 
+UNREADABLE = {"status-500", "body-not-json", "keys-not-a-list", "document-a-list"}
+
+
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_first_fetch_failure_rejects_as_unknown_kid(idp, clock, fault):
+def test_first_fetch_failure_rejects_without_crashing(idp, clock, fault):
     FAULTS[fault](idp)
     token = idp.id_token()
-    assert reason(idp, token) == "unknown-kid"
-    assert reason(idp, token) == "unknown-kid"
+    # An unreadable endpoint means "try later"; a readable set without our key, "no".
+    expected = "keys-unavailable" if fault in UNREADABLE else "unknown-kid"
+    assert reason(idp, token) == expected
+    assert reason(idp, token) == expected
     assert fetches(idp) == 1
 
 
-def test_recovery_after_first_fetch_failure_waits_for_cooldown(idp, clock):
+def test_recovery_after_first_fetch_failure_is_retried_soon(idp, clock):
     idp.jwks_status = 500
-    assert reason(idp, idp.id_token()) == "unknown-kid"
+    assert reason(idp, idp.id_token()) == "keys-unavailable"
     idp.jwks_status = 200
-    clock.advance(jwks.COOLDOWN)
+    assert reason(idp, idp.id_token()) == "keys-unavailable"  # no retry storm
+    clock.advance(jwks.RETRY_WITHOUT_KEYS)
     assert verify(idp, idp.id_token()) and fetches(idp) == 2
 
 
@@ -223,7 +229,7 @@ def test_slow_endpoint_is_abandoned_after_timeout(idp, monkeypatch):
     monkeypatch.setattr(jwks, "TIMEOUT", 0.3)
     idp.delay = 1.5
     start = time.monotonic()
-    assert reason(idp, idp.id_token()) == "unknown-kid"
+    assert reason(idp, idp.id_token()) == "keys-unavailable"
     assert time.monotonic() - start < 1.0
 
 
@@ -262,3 +268,31 @@ def test_two_apps_share_the_cache(idp, tmp_path):
         with app.app_context():
             assert cognito.verify_id_token(token)["aud"] == CLIENT_ID
     assert fetches(idp) == 1
+
+
+def test_no_keys_yet_and_endpoint_down_is_unavailable_not_invalid(idp, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(jwks, "clock", lambda: now[0])
+    idp.jwks_status = 500
+    with pytest.raises(tokens.KeysUnavailable):
+        tokens.verify_id_token(idp.id_token(), jwks_url=idp.jwks_url,
+                               issuer=idp.issuer, client_id=CLIENT_ID)
+    idp.jwks_status = 200
+    now[0] += jwks.RETRY_WITHOUT_KEYS + 0.1  # recovers well before the 10 s cooldown
+    assert tokens.verify_id_token(idp.id_token(), jwks_url=idp.jwks_url,
+                                  issuer=idp.issuer, client_id=CLIENT_ID)
+    assert idp.count("jwks.json") == 2
+
+
+def test_unknown_kid_while_keys_are_cached_is_invalid(idp, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(jwks, "clock", lambda: now[0])
+    tokens.verify_id_token(idp.id_token(), jwks_url=idp.jwks_url, issuer=idp.issuer,
+                           client_id=CLIENT_ID)
+    idp.jwks_status = 500
+    now[0] += jwks.COOLDOWN + 1
+    token = idp.sign(idp.claims(), headers={"kid": "new-kid"})
+    with pytest.raises(tokens.InvalidToken) as raised:
+        tokens.verify_id_token(token, jwks_url=idp.jwks_url, issuer=idp.issuer,
+                               client_id=CLIENT_ID)
+    assert type(raised.value) is tokens.InvalidToken

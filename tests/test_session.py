@@ -10,6 +10,8 @@ from conftest import query_of
 from fakeidp import CLIENT_ID
 from fakeidp import CLIENT_SECRET
 
+from blog import jwks
+
 
 def stored(client) -> dict:
     with client.session_transaction() as session:
@@ -344,3 +346,15 @@ def test_landing_page_trusts_no_redirect_parameter(client):
     for query in ("next=https://evil.example", "logout_uri=//evil.example", "url=/x"):
         response = client.get("/?" + query)
         assert response.status_code == 200 and "Location" not in response.headers
+
+
+def test_keys_unreachable_keeps_the_session_and_answers_503(app, auth, client, idp):
+    auth.login()
+    idp.jwks_status = 500  # a cold container: no keys cached, endpoint down
+    response = client.get("/posts/")
+    assert response.status_code == 503
+    assert b"not answering" in response.data
+    assert not session_gone(app, client)
+    idp.jwks_status = 200
+    jwks.get_cache(idp.jwks_url).tried_at = float("-inf")  # the retry is due
+    assert client.get("/posts/").status_code == 200

@@ -33,14 +33,14 @@ def authenticate(write: bool = False) -> dict[str, Any]:
             token, jwks_url=cognito.jwks_url(),
             issuer=config["COGNITO_ISSUER"],
             client_ids=config["API_CLIENT_IDS"] or [config["COGNITO_CLIENT_ID"]])
+    except (tokens.KeysUnavailable, requests.RequestException, cognito.ProviderError):
+        raise Problem(503, "The token cannot be checked right now. Try again later.",
+                      headers={"Retry-After": "30"}) from None
     except tokens.InvalidToken as error:
         log.warning("API token refused: %s", error.reason)
         raise Problem(401, "Send a valid Cognito access token as "
                       "'Authorization: Bearer <token>'.", headers={
                           "WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
-    except (requests.RequestException, cognito.ProviderError):
-        raise Problem(503, "The token cannot be checked right now. Try again later.",
-                      headers={"Retry-After": "30"}) from None
     scope = config["API_WRITE_SCOPE"]
     granted = claims.get("scope")
     if write and scope and scope not in (granted.split() if isinstance(granted, str)
