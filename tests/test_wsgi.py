@@ -439,11 +439,6 @@ def test_next_after_login(cold_start, idp, shape):
     assert log_in(gateway, idp, "/posts/new")["headers"]["Location"] == "/posts/new"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="auth.py keeps `next` without SCRIPT_NAME, so a "
-    "REST stage is lost on the way back (our HTTP API has no stage)",
-)
 def test_next_after_login_keeps_the_rest_stage(cold_start, idp):
     gateway = open_gateway(cold_start, "rest")
     assert log_in(gateway, idp, "/posts/new")["headers"]["Location"] == "/dev/posts/new"
