@@ -100,8 +100,9 @@ def sign_in_failed(error: OAuthError) -> Any:
 
 
 @bp.app_errorhandler(requests.RequestException)
-def provider_unreachable(error: requests.RequestException) -> Any:
-    """Cognito could not be reached in time."""
+@bp.errorhandler(cognito.ProviderUnavailable)
+def provider_unreachable(error: Exception) -> Any:
+    """Cognito (or its signing keys) could not be reached in time."""
     log.warning("identity provider unreachable: %s", type(error).__name__)
     return render_template("auth/failed.html", unreachable=True), 503
 

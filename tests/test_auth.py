@@ -353,5 +353,5 @@ def test_callback_while_keys_unreachable_says_so(auth, client, idp):
     idp.jwks_status = 500
     response = auth.callback(params)
     assert response.status_code == 503
-    assert b"not answering" in response.data
+    assert b"not answering" in response.data and b"Try again" in response.data
     assert client.get("/posts/").status_code == 302
