@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import requests
+from flask import Flask
 from werkzeug.serving import make_server
 
 from blog import create_app
+from blog import jwks
 
 PASSWORD = "Str0ng-Passw0rd!"
+
+
+def add_user(app: Flask, name: str, *groups: str) -> None:
+    """A confirmed user, made with `flask local-cognito add-user`."""
+    args = [
+        "local-cognito",
+        "add-user",
+        name,
+        "--email",
+        f"{name}@example.com",
+        "--password",
+        PASSWORD,
+    ]
+    for group in groups:
+        args += ["--group", group]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
 
 
 class LocalSite:
@@ -28,19 +50,7 @@ class LocalSite:
 
     def add_user(self, name: str, *groups: str) -> None:
         """A confirmed user, made with `flask local-cognito add-user`."""
-        args = [
-            "local-cognito",
-            "add-user",
-            name,
-            "--email",
-            f"{name}@example.com",
-            "--password",
-            PASSWORD,
-        ]
-        for group in groups:
-            args += ["--group", group]
-        result = self.app.test_cli_runner().invoke(args=args)
-        assert result.exit_code == 0, result.output
+        add_user(self.app, name, *groups)
 
     def code_for(self, name: str) -> str:
         """The newest code "emailed" to `name`, read from the outbox over HTTP."""
@@ -51,3 +61,18 @@ class LocalSite:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+Site = TypeVar("Site", bound=LocalSite)
+
+
+@contextmanager
+def started(site_class: type[Site], tmp_path: Path, *users: str) -> Iterator[Site]:
+    """`site_class` serving with `users`, between two resets of the JWKS cache."""
+    jwks.clear()
+    site = site_class(tmp_path)
+    for name in users:
+        site.add_user(name)
+    yield site
+    site.close()
+    jwks.clear()

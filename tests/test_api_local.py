@@ -9,22 +9,18 @@ import jwt
 import pytest
 import requests
 import time_machine
-from test_local_mode import PASSWORD
+from localsite import PASSWORD
+from localsite import started
 from test_local_mode import Site
 
-from blog import jwks
 from blog import localcognito
 from blog.api.cli import sign_in
 
 
 @pytest.fixture
 def site(tmp_path) -> Iterator[Site]:
-    jwks.clear()
-    site = Site(tmp_path)
-    site.add_user("alice")
-    yield site
-    site.close()
-    jwks.clear()
+    with started(Site, tmp_path, "alice") as site:
+        yield site
 
 
 def api_token(site: Site, username: str) -> str:

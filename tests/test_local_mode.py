@@ -14,8 +14,7 @@ import time_machine
 from conftest import query_of
 from localsite import PASSWORD
 from localsite import LocalSite
-
-from blog import jwks
+from localsite import started
 
 
 class Site(LocalSite):
@@ -67,12 +66,8 @@ class Site(LocalSite):
 
 @pytest.fixture
 def site(tmp_path) -> Iterator[Site]:
-    jwks.clear()
-    site = Site(tmp_path)
-    site.add_user("alice")
-    yield site
-    site.close()
-    jwks.clear()
+    with started(Site, tmp_path, "alice") as site:
+        yield site
 
 
 def test_login_through_local_cognito_lands_on_next(site):
