@@ -11,35 +11,19 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
-from conftest import HttpsClient
-from conftest import settings
+from conftest import https_app
+from fakeaws import create_sessions_table
+from fakeaws import fake_credentials
 from flask import Flask
 from moto import mock_aws
-
-from blog import create_app
 
 TABLE = "blog-test-sessions"
 WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
 
 
-def create_sessions_table(resource: Any, name: str) -> None:
-    """The sessions table as serverless.yml declares it."""
-    resource.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-    )
-
-
 @pytest.fixture
 def resource(monkeypatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+    fake_credentials(monkeypatch)
     with mock_aws():
         resource = boto3.resource("dynamodb")
         create_sessions_table(resource, TABLE)
@@ -58,17 +42,13 @@ def calls(resource) -> list[str]:
 
 
 def make_app(idp, tmp_path, resource, table: str = TABLE) -> Flask:
-    app = create_app(
-        settings(
-            idp,
-            tmp_path,
-            SESSION_TYPE="dynamodb",
-            SESSION_TABLE=table,
-            SESSION_DYNAMODB=resource,
-        )
+    return https_app(
+        idp,
+        tmp_path,
+        SESSION_TYPE="dynamodb",
+        SESSION_TABLE=table,
+        SESSION_DYNAMODB=resource,
     )
-    app.test_client_class = HttpsClient
-    return app
 
 
 @pytest.fixture

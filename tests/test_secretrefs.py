@@ -8,20 +8,18 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from conftest import settings
+from fakeaws import FAKE_AWS
+from fakeaws import fake_credentials
 from fakeidp import CLIENT_SECRET
 from moto import mock_aws
 
 from blog import create_app
 from blog.config import ConfigError
 
-FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1"}
-
 
 @pytest.fixture
 def aws(monkeypatch) -> Iterator[None]:
-    for name, value in FAKE_AWS.items():
-        monkeypatch.setenv(name, value)
+    fake_credentials(monkeypatch)
     with mock_aws():
         yield
 

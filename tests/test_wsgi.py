@@ -33,10 +33,13 @@ import pytest
 import requests
 from conftest import csrf_from
 from conftest import query_of
+from fakeaws import create_sessions_table
+from fakeaws import fake_credentials
 from fakeidp import CLIENT_ID
 from fakeidp import CLIENT_SECRET
+from localsite import PASSWORD
+from localsite import add_user
 from moto import mock_aws
-from test_dynamodb_sessions import create_sessions_table
 from werkzeug.serving import make_server
 
 from blog import localcognito
@@ -46,7 +49,6 @@ from blog.storage import dynamodb
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 SOURCE_IP = "203.0.113.7"
-PASSWORD = "Str0ng-Passw0rd!"
 SHAPES = ["rest", "http1", "http2"]
 _containers = itertools.count()
 
@@ -56,12 +58,7 @@ def aws(monkeypatch) -> Any:
     """moto's DynamoDB (both tables) and Secrets Manager (both secrets)."""
     for name in [name for name in os.environ if name.startswith("BLOG_")]:
         monkeypatch.delenv(name)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+    fake_credentials(monkeypatch)
     with mock_aws():
         resource = boto3.resource("dynamodb")
         create_sessions_table(resource, "blog-dev-sessions")
@@ -134,18 +131,7 @@ class LocalCognito:
         }
 
     def add_user(self, name: str) -> None:
-        result = self.app.test_cli_runner().invoke(
-            args=[
-                "local-cognito",
-                "add-user",
-                name,
-                "--email",
-                f"{name}@example.com",
-                "--password",
-                PASSWORD,
-            ]
-        )
-        assert result.exit_code == 0, result.output
+        add_user(self.app, name)
 
     def sign_in(self, authorize_url: str, username: str) -> str:
         """Fill in the Hosted UI's login form; return where it sends the browser."""
