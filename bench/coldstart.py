@@ -18,7 +18,7 @@ import time
 from collections import defaultdict
 
 from .common import Row
-from .guarded import met
+from .common import met
 from .harness import ROOT
 from .lambda_warm import event
 

@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from . import harness
 from .harness import ROOT
 from .harness import use_test_helpers
 
@@ -29,6 +30,10 @@ __all__ = [
     "FakeIdP",
     "HttpsClient",
     "Row",
+    "compared",
+    "fmt",
+    "met",
+    "pyjwt_checks",
     "blog_app",
     "seed_posts",
     "id_token",
@@ -54,6 +59,39 @@ class Row:
     ratio: str
     target: str = ""
     met: str = ""
+
+
+def fmt(samples: dict, top: str, bottom: str) -> str:
+    low, high = harness.spread(samples, top, bottom)
+    return f"{harness.ratio(samples, top, bottom):.2f} [{low:.2f}–{high:.2f}]"
+
+
+def met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def compared(name: str, samples: dict, top: str, bottom: str, *target: str) -> Row:
+    """A row of the median times of `top` and `bottom`, their ratio, and a target."""
+    return Row(
+        name,
+        harness.us(harness.median(samples[top])),
+        harness.us(harness.median(samples[bottom])),
+        fmt(samples, top, bottom),
+        *target,
+    )
+
+
+def pyjwt_checks(idp: FakeIdP) -> dict[str, Any]:
+    """The arguments of jwt.decode that make PyJWT check what our verifier checks."""
+    from blog import tokens
+
+    return {
+        "algorithms": ["RS256"],
+        "issuer": idp.issuer,
+        "audience": CLIENT_ID,
+        "leeway": tokens.LEEWAY,
+        "options": {"require": tokens.REQUIRED_CLAIMS},
+    }
 
 
 def quiet() -> None:

@@ -10,6 +10,8 @@ from . import harness
 from .common import AuthActions
 from .common import Row
 from .common import blog_app
+from .common import compared
+from .common import met
 from .common import seed_posts
 
 
@@ -71,33 +73,32 @@ def run(idp, quick: bool) -> tuple[list[Row], dict]:
         check(member, "/bench/guarded-ping") == b"ok"
     )  # still logged in after all that
 
-    med = harness.median
     rows = [
-        Row(
+        compared(
             "Guarded posts page vs the same page unguarded (anonymous)",
-            harness.us(med(page["guarded"])),
-            harness.us(med(page["unguarded"])),
-            fmt(page, "guarded", "unguarded"),
+            page,
+            "guarded",
+            "unguarded",
             "≤ 1.5",
             met(harness.ratio(page, "guarded", "unguarded") <= 1.5),
         ),
-        Row(
+        compared(
             "Guarded one-line view vs unguarded, anonymous (worst case)",
-            harness.us(med(tiny["guarded"])),
-            harness.us(med(tiny["anonymous"])),
-            fmt(tiny, "guarded", "anonymous"),
+            tiny,
+            "guarded",
+            "anonymous",
         ),
-        Row(
+        compared(
             "  of which: session load (logged-in, unguarded vs anonymous)",
-            harness.us(med(tiny["session"])),
-            harness.us(med(tiny["anonymous"])),
-            fmt(tiny, "session", "anonymous"),
+            tiny,
+            "session",
+            "anonymous",
         ),
-        Row(
+        compared(
             "  of which: ID-token check (guarded vs logged-in unguarded)",
-            harness.us(med(tiny["guarded"])),
-            harness.us(med(tiny["session"])),
-            fmt(tiny, "guarded", "session"),
+            tiny,
+            "guarded",
+            "session",
         ),
         Row(
             f"JWKS requests: first guarded request / next {guarded_total:,} guarded",
@@ -123,12 +124,3 @@ def check(client, path: str) -> bytes:
     response = client.get(path)
     assert response.status_code == 200, (path, response.status, response.location)
     return response.data
-
-
-def fmt(samples: dict, top: str, bottom: str) -> str:
-    low, high = harness.spread(samples, top, bottom)
-    return f"{harness.ratio(samples, top, bottom):.2f} [{low:.2f}–{high:.2f}]"
-
-
-def met(ok: bool) -> str:
-    return "yes" if ok else "**no**"

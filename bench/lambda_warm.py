@@ -16,8 +16,8 @@ from .common import LAMBDA_BASE_URL
 from .common import AuthActions
 from .common import HttpsClient
 from .common import Row
+from .common import compared
 from .common import seed_posts
-from .guarded import fmt
 
 EVENTS = "/work/shared/docs/lambda-events.json"
 SHAPE = "http_api_payload_1_0_default_stage"
@@ -125,12 +125,5 @@ def run(idp, backends, quick: bool) -> tuple[list[Row], dict]:
             {"handler": (handler_call, number), "wsgi": (wsgi_call, number)},
             rounds=rounds // 2 if quick else rounds,
         )
-        rows.append(
-            Row(
-                title,
-                harness.us(harness.median(samples["handler"])),
-                harness.us(harness.median(samples["wsgi"])),
-                fmt(samples, "handler", "wsgi"),
-            )
-        )
+        rows.append(compared(title, samples, "handler", "wsgi"))
     return rows, {"cookie": cookie}

@@ -5,9 +5,10 @@ from __future__ import annotations
 from . import harness
 from .common import CLIENT_ID
 from .common import Row
+from .common import compared
 from .common import id_token
-from .guarded import fmt
-from .guarded import met
+from .common import met
+from .common import pyjwt_checks
 
 LATENCY = 0.02  # seconds: a modest HTTPS round trip from Lambda to Cognito's JWKS
 
@@ -19,19 +20,13 @@ def run(idp, quick: bool) -> tuple[list[Row], dict]:
 
     token = id_token(idp)
 
+    checks = pyjwt_checks(idp)
+
     def naive() -> None:
         # The seed's approach: the client, and so its key cache, lives for one request.
         client = jwt.PyJWKClient(idp.jwks_url)
         key = client.get_signing_key_from_jwt(token)
-        jwt.decode(
-            token,
-            key.key,
-            algorithms=["RS256"],
-            issuer=idp.issuer,
-            audience=CLIENT_ID,
-            leeway=tokens.LEEWAY,
-            options={"require": tokens.REQUIRED_CLAIMS},
-        )
+        jwt.decode(token, key.key, **checks)
 
     def ours() -> None:
         tokens.verify_id_token(
@@ -57,19 +52,19 @@ def run(idp, quick: bool) -> tuple[list[Row], dict]:
     finally:
         idp.delay = 0.0
     rows = [
-        Row(
+        compared(
             "Naive verification (new PyJWKClient per request) vs ours",
-            harness.us(harness.median(samples["naive"])),
-            harness.us(harness.median(samples["ours"])),
-            fmt(samples, "naive", "ours"),
+            samples,
+            "naive",
+            "ours",
             "large",
             met(ratio >= 10),
         ),
-        Row(
+        compared(
             f"  same, JWKS answered after {LATENCY * 1000:.0f} ms (Cognito round trip)",
-            harness.us(harness.median(far["naive"])),
-            harness.us(harness.median(far["ours"])),
-            fmt(far, "naive", "ours"),
+            far,
+            "naive",
+            "ours",
         ),
     ]
     extra = {"naive_fetches": fetches, "naive_calls": calls, "ratio": ratio}

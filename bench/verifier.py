@@ -10,9 +10,10 @@ from collections import defaultdict
 from . import harness
 from .common import CLIENT_ID
 from .common import Row
+from .common import compared
 from .common import id_token
-from .guarded import fmt
-from .guarded import met
+from .common import met
+from .common import pyjwt_checks
 
 TARGET = 2.5
 
@@ -43,29 +44,15 @@ def run(idp, quick: bool) -> tuple[list[Row], dict]:
             token, jwks_url=idp.jwks_url, issuer=idp.issuer, client_id=CLIENT_ID
         )
 
+    checks = pyjwt_checks(idp)
+
     def pyjwt_decode() -> None:  # what PyJWT alone costs with our settings
-        jwt.decode(
-            token,
-            key,
-            algorithms=["RS256"],
-            issuer=idp.issuer,
-            audience=CLIENT_ID,
-            leeway=tokens.LEEWAY,
-            options={"require": tokens.REQUIRED_CLAIMS},
-        )
+        jwt.decode(token, key, **checks)
 
     regex_jwt = regex_segment_pyjwt()
 
     def pyjwt_regex() -> None:  # experiment: PyJWT with its segment check as one regex
-        regex_jwt.decode(
-            token,
-            key,
-            algorithms=["RS256"],
-            issuer=idp.issuer,
-            audience=CLIENT_ID,
-            leeway=tokens.LEEWAY,
-            options={"require": tokens.REQUIRED_CLAIMS},
-        )
+        regex_jwt.decode(token, key, **checks)
 
     number = 200 if quick else 400
     samples = harness.compare(
@@ -81,25 +68,25 @@ def run(idp, quick: bool) -> tuple[list[Row], dict]:
     med = harness.median
     ratio = harness.ratio(samples, "ours", "bare")
     rows = [
-        Row(
+        compared(
             f"ID-token verifier vs bare RSA-2048 verify ({len(token)}-char token)",
-            harness.us(med(samples["ours"])),
-            harness.us(med(samples["bare"])),
-            fmt(samples, "ours", "bare"),
+            samples,
+            "ours",
+            "bare",
             f"≤ {TARGET}",
             met(ratio <= TARGET),
         ),
-        Row(
+        compared(
             "  PyJWT's jwt.decode alone (same checks) vs bare RSA",
-            harness.us(med(samples["pyjwt"])),
-            harness.us(med(samples["bare"])),
-            fmt(samples, "pyjwt", "bare"),
+            samples,
+            "pyjwt",
+            "bare",
         ),
-        Row(
+        compared(
             "  experiment (bench only): PyJWT with a regex segment check",
-            harness.us(med(samples["pyjwt_regex"])),
-            harness.us(med(samples["bare"])),
-            fmt(samples, "pyjwt_regex", "bare"),
+            samples,
+            "pyjwt_regex",
+            "bare",
         ),
     ]
     extra = {
