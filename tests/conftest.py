@@ -86,11 +86,16 @@ class HttpsClient(FlaskClient):
         return super().session_transaction(*args, **kwargs)
 
 
-@pytest.fixture
-def app(idp: FakeIdP, tmp_path) -> Flask:
-    app = create_app(settings(idp, tmp_path))
+def https_app(idp: FakeIdP, tmp_path, **extra) -> Flask:
+    """The app with `settings(idp, tmp_path, **extra)`, and HttpsClient test clients."""
+    app = create_app(settings(idp, tmp_path, **extra))
     app.test_client_class = HttpsClient
     return app
+
+
+@pytest.fixture
+def app(idp: FakeIdP, tmp_path) -> Flask:
+    return https_app(idp, tmp_path)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 
 import jwt
 import pytest
-from conftest import HttpsClient
+from conftest import https_app
 from conftest import settings
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.hazmat.primitives.serialization import PublicFormat
@@ -61,9 +61,7 @@ def create(client, idp, username="alice", title="Hello", body="Some *text*"):
 
 def client_of(idp, tmp_path, **config) -> FlaskClient:
     """A client of an app built with extra settings."""
-    app = create_app(settings(idp, tmp_path, **config))
-    app.test_client_class = HttpsClient
-    return app.test_client()
+    return https_app(idp, tmp_path, **config).test_client()
 
 
 # --- every verification rule has a token it refuses ---

@@ -131,13 +131,10 @@ def test_token_endpoint_failure_gives_a_page(auth, client, answer):
 
 
 def test_slow_token_endpoint_is_bounded(idp, tmp_path, monkeypatch):
-    from conftest import HttpsClient
-    from conftest import settings
+    from conftest import https_app
 
     monkeypatch.setattr(cognito, "TIMEOUT", 0.5)
-    app = create_app(settings(idp, tmp_path))
-    app.test_client_class = HttpsClient
-    client = app.test_client()
+    client = https_app(idp, tmp_path).test_client()
     params = query_of(client.get("/auth/login").headers["Location"])
     idp.delay = 2
     response = client.get(f"/auth/authorize?code=c&state={params['state']}")

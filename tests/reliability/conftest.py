@@ -7,13 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import AuthActions
-from conftest import HttpsClient
-from conftest import settings
+from conftest import https_app
 from fakeidp import FakeIdP
 from flask import Flask
 from werkzeug.serving import make_server
 
-from blog import create_app
 from blog import jwks
 
 from . import CASES
@@ -46,9 +44,7 @@ def outage_idp() -> Iterator[OutageIdP]:
 
 @pytest.fixture
 def outage_app(outage_idp: OutageIdP, tmp_path) -> Flask:
-    app = create_app(settings(outage_idp, tmp_path))
-    app.test_client_class = HttpsClient
-    return app
+    return https_app(outage_idp, tmp_path)
 
 
 @pytest.fixture

@@ -12,18 +12,15 @@ import threading
 import time
 from collections.abc import Iterator
 
-import boto3
 import pytest
 import requests
 from conftest import AuthActions
-from conftest import HttpsClient
 from conftest import csrf_from
-from conftest import settings
+from conftest import https_app
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
-from blog import create_app
 from loadtest import servers
 
 BUSY = "busy right now"
@@ -106,9 +103,7 @@ def dynamodb_app(idp, tmp_path, monkeypatch, endpoint: str, sessions: bool = Fal
         if sessions
         else {}
     )
-    app = create_app(settings(idp, tmp_path, POSTS_TABLE=servers.POSTS_TABLE, **extra))
-    app.test_client_class = HttpsClient
-    return app
+    return https_app(idp, tmp_path, POSTS_TABLE=servers.POSTS_TABLE, **extra)
 
 
 @pytest.fixture
@@ -126,13 +121,7 @@ def publish(client, title: str, body: str, path: str = "/posts/new"):
 
 
 def items_titled(moto: str, title: str) -> list[dict]:
-    table = boto3.resource(
-        "dynamodb",
-        endpoint_url=moto,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    ).Table(servers.POSTS_TABLE)
+    table = servers.connect(moto, "resource").Table(servers.POSTS_TABLE)
     return [item for item in table.scan()["Items"] if item["title"] == title]
 
 
