@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import requests
 
@@ -97,17 +98,23 @@ def moto_server() -> Iterator[str]:
             yield url
 
 
-def create_tables(endpoint: str) -> None:
-    """The posts and sessions tables, shaped as serverless.yml declares them."""
+def connect(endpoint: str, kind: str = "client") -> Any:
+    """A boto3 DynamoDB client (or `kind="resource"`) for the moto server."""
     import boto3
 
-    dynamodb = boto3.client(
+    factory = boto3.resource if kind == "resource" else boto3.client
+    return factory(
         "dynamodb",
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def create_tables(endpoint: str) -> None:
+    """The posts and sessions tables, shaped as serverless.yml declares them."""
+    dynamodb = connect(endpoint)
     dynamodb.create_table(
         TableName=SESSION_TABLE,
         BillingMode="PAY_PER_REQUEST",
@@ -138,15 +145,7 @@ def create_tables(endpoint: str) -> None:
 
 def count_items(endpoint: str) -> dict[str, int]:
     """How many items each table holds (sessions: visitors not yet expired)."""
-    import boto3
-
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    dynamodb = connect(endpoint)
     pages = dynamodb.get_paginator("scan")
     return {
         name: sum(
