@@ -1,12 +1,18 @@
-"""The blog in local mode on a free loopback port, with its local Cognito, for tests."""
+"""The blog in local mode on a free loopback port, with its local Cognito, for tests.
+
+`LocalCognito` is the local Cognito alone, with a browser that signs in there.
+"""
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urljoin
 
 import requests
 from flask import Flask
@@ -14,6 +20,7 @@ from werkzeug.serving import make_server
 
 from blog import create_app
 from blog import jwks
+from blog import localcognito
 
 PASSWORD = "Str0ng-Passw0rd!"
 
@@ -61,6 +68,57 @@ class LocalSite:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+class LocalCognito:
+    """The project's local Cognito on 127.0.0.1, and a browser that signs in there."""
+
+    def __init__(self, app: Flask, base: str) -> None:
+        self.app, self.base, self.browser = app, base, requests.Session()
+
+    def provider(self, blog_url: str) -> dict:
+        """An app client whose callback and sign-out URLs are the blog's."""
+        client = localcognito.ensure_client(self.app, blog_url)
+        return {
+            "issuer": self.base + "/_cognito",
+            "domain": self.base + "/_cognito",
+            **client,
+        }
+
+    def add_user(self, name: str) -> None:
+        add_user(self.app, name)
+
+    def sign_in(self, authorize_url: str, username: str) -> str:
+        """Fill in the Hosted UI's login form; return where it sends the browser."""
+        login_url = urljoin(
+            self.base,
+            self.browser.get(authorize_url, allow_redirects=False).headers["Location"],
+        )
+        page = self.browser.get(login_url).text
+        fields = {}
+        for tag in re.findall(r"<input[^>]*>", page):
+            name, value = (
+                re.search(r'name="([^"]*)"', tag),
+                re.search(r'value="([^"]*)"', tag),
+            )
+            fields[name[1]] = html.unescape(value[1]) if value else ""
+        action = html.unescape(
+            re.search(r'<form method="post" action="([^"]+)"', page)[1]
+        )
+        back = self.browser.post(
+            urljoin(login_url, action),
+            allow_redirects=False,
+            data={**fields, "username": username, "password": PASSWORD},
+        )
+        return self.follow(back.headers["Location"])
+
+    def follow(self, url: str) -> str:
+        """Follow the provider's redirects until one leaves it."""
+        while (url := urljoin(self.base, url)).startswith(self.base):
+            answer = self.browser.get(url, allow_redirects=False)
+            assert answer.status_code in (302, 303), answer.text[:300]
+            url = answer.headers["Location"]
+        return url
 
 
 Site = TypeVar("Site", bound=LocalSite)
