@@ -1,0 +1,6 @@
+"""serverless.yml as packaged offline by `npx osls package`: the template and the zip.
+
+The fixture reuses `.serverless/` when it is newer than its inputs (.ci/run packages
+first) and otherwise packages into a temporary folder, with no AWS credentials in reach
+(lambda.md §5-§7).
+"""

@@ -1,0 +1,157 @@
+"""The CloudFormation template that serverless.yml packages to."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from blog import config
+from blog.storage.dynamodb import TABLE_SHAPE
+
+from .build import TEMPLATE
+from .build import environment
+from .build import listed
+from .build import only
+from .build import resource
+from .build import statements
+
+BASE_URL = {
+    "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+}
+
+
+def test_http_api_sends_payload_1_0(template):
+    assert (
+        only(template, "AWS::ApiGatewayV2::Integration")["PayloadFormatVersion"]
+        == "1.0"
+    )
+    assert only(template, "AWS::ApiGatewayV2::Stage")["StageName"] == "$default"
+
+
+def test_function(template):
+    function = only(template, "AWS::Lambda::Function")
+    assert function["Runtime"] == "python3.12" and function["Handler"] == "wsgi.handler"
+    assert function["Timeout"] < 30  # the HTTP API gives up at 30 s
+    assert function["Architectures"] == ["x86_64"]
+
+
+def test_sessions_table_declares_its_ttl(template):
+    table = resource(template, "SessionsTable")
+    assert table["TimeToLiveSpecification"] == {
+        "AttributeName": "expiration",
+        "Enabled": True,
+    }
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_posts_table_is_what_the_store_expects(template):
+    table = resource(template, "PostsTable")
+    for key in ("BillingMode", "KeySchema", "GlobalSecondaryIndexes"):
+        assert table[key] == TABLE_SHAPE[key], key
+    by_name = {a["AttributeName"]: a for a in table["AttributeDefinitions"]}
+    assert list(by_name.values()) == TABLE_SHAPE["AttributeDefinitions"]
+
+
+def test_role_reaches_only_the_tables_and_secrets(template):
+    allowed = {
+        "dynamodb": [
+            {"Fn::GetAtt": ["SessionsTable", "Arn"]},
+            {"Fn::GetAtt": ["PostsTable", "Arn"]},
+            {"Fn::Sub": "${PostsTable.Arn}/index/*"},
+        ],
+        "secretsmanager": [{"Ref": "FlaskSecretKey"}, {"Ref": "CognitoClientSecret"}],
+    }
+    granted: dict[str, set[str]] = {}
+    for statement in statements(template):
+        assert statement["Effect"] == "Allow" and "*" not in listed(
+            statement["Resource"]
+        )
+        for action in listed(statement["Action"]):
+            service, verb = action.split(":")
+            assert "*" not in verb and verb != "CreateTable", action
+            if service in allowed:
+                assert all(r in allowed[service] for r in listed(statement["Resource"]))
+                granted.setdefault(service, set()).add(verb)
+    assert granted == {
+        "dynamodb": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+        "secretsmanager": {"GetSecretValue"},
+    }
+
+
+def test_every_setting_is_wired(template):
+    env = environment(template)
+    known = set(config.STRING_SETTINGS) | set(config.DEFAULTS)
+    assert {name[len("BLOG_") :] for name in env} <= known
+    for name in config.REQUIRED_WITH_ISSUER + (
+        "COGNITO_ISSUER",
+        "SESSION_TABLE",
+        "POSTS_TABLE",
+        "ADMIN_GROUP",
+    ):
+        assert env.get("BLOG_" + name), name
+    assert env["BLOG_SESSION_TYPE"] == "dynamodb"
+    assert env["BLOG_SESSION_TABLE"] == {"Ref": "SessionsTable"}
+    assert env["BLOG_POSTS_TABLE"] == {"Ref": "PostsTable"}
+    assert env["BLOG_BASE_URL"] == BASE_URL
+    assert (
+        resource(template, "AdminsGroup")["GroupName"] == config.DEFAULTS["ADMIN_GROUP"]
+    )
+
+
+def test_secrets_are_references_not_values(template):
+    env = environment(template)
+    assert env["BLOG_SECRET_KEY"] == {"Fn::Sub": "secretsmanager:${FlaskSecretKey}"}
+    assert env["BLOG_COGNITO_CLIENT_SECRET"] == {
+        "Fn::Sub": "secretsmanager:${CognitoClientSecret}"
+    }
+    text = json.dumps(env)  # neither the attribute nor a dynamic reference in the env
+    assert ".ClientSecret" not in text and '"ClientSecret"]' not in text
+    assert "{{resolve:" not in text
+    assert resource(template, "CognitoClientSecret")["SecretString"] == {
+        "Fn::GetAtt": ["UserPoolClient", "ClientSecret"]
+    }
+
+
+def test_callback_and_sign_out_urls_match_the_app(template):
+    client = resource(template, "UserPoolClient")
+    base = BASE_URL["Fn::Sub"]
+    assert client["CallbackURLs"] == [{"Fn::Sub": base + "/auth/authorize"}]
+    assert client["LogoutURLs"] == [{"Fn::Sub": base + "/"}]
+
+
+def test_user_pool_and_client(template):
+    pool, client = resource(template, "UserPool"), resource(template, "UserPoolClient")
+    assert pool["UsernameAttributes"] == ["email"]
+    assert pool["AutoVerifiedAttributes"] == ["email"]
+    assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    assert client["GenerateSecret"] is True and client["AllowedOAuthFlows"] == ["code"]
+    assert client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert sorted(client["AllowedOAuthScopes"]) == ["email", "openid", "profile"]
+    assert client["EnableTokenRevocation"] is True
+    assert client["SupportedIdentityProviders"] == ["COGNITO"]
+    assert resource(template, "UserPoolDomain")["UserPoolId"] == {"Ref": "UserPool"}
+
+
+def test_outputs(template):
+    outputs = template["Outputs"]
+    assert outputs["BlogUrl"]["Value"] == {"Fn::Sub": BASE_URL["Fn::Sub"] + "/"}
+    assert outputs["UserPoolId"]["Value"] == {"Ref": "UserPool"}
+    assert outputs["UserPoolClientId"]["Value"] == {"Ref": "UserPoolClient"}
+    assert (
+        outputs["HostedUiDomain"]["Value"]
+        == environment(template)["BLOG_COGNITO_DOMAIN"]
+    )
+
+
+def test_cfn_lint_passes(packaged):
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    done = subprocess.run(
+        [str(cfn_lint), "--ignore-checks", "W3005", "--", str(packaged / TEMPLATE)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
