@@ -74,7 +74,8 @@ def authorize() -> Any:
         },
     )
     log.info("login user=%s", user_hash(claims["sub"]))
-    # `next` is a path inside the app: put back the prefix (a REST API stage) it runs at.
+    # `next` is a path inside the app: put back the prefix (a REST API stage) it
+    # runs at.
     target = request.script_root + next_path if next_path else url_for("posts.index")
     response = redirect(target)
     response.headers["Referrer-Policy"] = "no-referrer"

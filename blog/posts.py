@@ -13,7 +13,6 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
-
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -123,7 +122,10 @@ def unsaved(error: HTTPException) -> Any:
     if request.method != "POST" or not (request.form.get("title")
                                          or request.form.get("body")):
         return render_error(error)
-    form = {"title": request.form.get("title", ""), "body": request.form.get("body", "")}
+    form = {
+        "title": request.form.get("title", ""),
+        "body": request.form.get("body", ""),
+    }
     page = render_template("posts/unsaved.html", form=form, error=error,
                            can_retry=isinstance(error, Unavailable) and g.get("user"))
     return page, error.code

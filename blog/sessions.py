@@ -59,14 +59,16 @@ class UnreadableSession(DynamoDBSession):
 
 
 def refuse_unreadable() -> None:
-    """Answer 503 rather than treat the visitor as logged out (and lose a posted form)."""
+    """Answer 503 rather than treat the visitor as logged out (and lose a posted
+    form)."""
     if isinstance(session, UnreadableSession):
         raise SessionsUnavailable()
 
 
 @contextmanager
 def store_errors_as_503() -> Iterator[None]:
-    """Throttling, a missing table or an unreachable endpoint become `SessionsUnavailable`."""
+    """Throttling, a missing table or an unreachable endpoint become
+    `SessionsUnavailable`."""
     from botocore.exceptions import BotoCoreError
     from botocore.exceptions import ClientError
 
@@ -98,7 +100,9 @@ class DynamoDBSessions(ServerSideSessionInterface):
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
         with store_errors_as_503():
-            item = self.store.get_item(Key={"id": store_id}, ConsistentRead=True).get("Item")
+            item = self.store.get_item(
+                Key={"id": store_id}, ConsistentRead=True
+            ).get("Item")
         if not item or item.get("expiration", 0) <= time.time():
             return None
         return self.serializer.decode(want_bytes(item["val"].value))
@@ -112,7 +116,8 @@ class DynamoDBSessions(ServerSideSessionInterface):
         expiration = int(time.time() + session_lifetime.total_seconds())
         with store_errors_as_503():
             self.store.update_item(
-                Key={"id": store_id}, UpdateExpression="SET val = :value, expiration = :exp",
+                Key={"id": store_id},
+                UpdateExpression="SET val = :value, expiration = :exp",
                 ExpressionAttributeValues={":value": self.serializer.encode(session),
                                            ":exp": expiration})
 

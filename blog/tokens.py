@@ -44,13 +44,16 @@ def read_header(token: object) -> dict[str, Any]:
         raise InvalidToken("malformed")
     if token.count(".") != 2:
         raise InvalidToken("malformed")
-    # Only the header segment: jwt.get_unverified_header would decode and check all three,
-    # character by character, before jwt.decode does it all again (bench/RESULTS.md).
+    # Only the header segment: jwt.get_unverified_header would decode and check all
+    # three, character by character, before jwt.decode does it all again
+    # (bench/RESULTS.md).
     segment = token.partition(".")[0]
     if not SEGMENT.fullmatch(segment):
         raise InvalidToken("malformed")
     try:
-        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+        header = json.loads(
+            base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        )
     except (ValueError, RecursionError):
         raise InvalidToken("malformed") from None
     if not isinstance(header, dict):
@@ -78,11 +81,14 @@ def decode(token: object, *, jwks_url: str, issuer: str, audience: str | None,
         raise KeysUnavailable("keys-unavailable")
     if key is None:
         raise InvalidToken("unknown-kid")
-    required = REQUIRED_CLAIMS if audience else [c for c in REQUIRED_CLAIMS if c != "aud"]
+    required = (
+        REQUIRED_CLAIMS if audience else [c for c in REQUIRED_CLAIMS if c != "aud"]
+    )
     try:
         claims = jwt.decode(
             token, key, algorithms=["RS256"], issuer=issuer, leeway=leeway,
-            audience=audience, options={"require": required, "verify_aud": bool(audience)},
+            audience=audience,
+            options={"require": required, "verify_aud": bool(audience)},
         )
     except jwt.ExpiredSignatureError:
         raise ExpiredToken("expired") from None
@@ -94,7 +100,10 @@ def decode(token: object, *, jwks_url: str, issuer: str, audience: str | None,
         raise InvalidToken("audience")
     if not isinstance(claims["sub"], str) or not claims["sub"]:
         raise InvalidToken("subject")
-    if not isinstance(claims["iat"], (int, float)) or claims["iat"] > time.time() + leeway:
+    if (
+        not isinstance(claims["iat"], (int, float))
+        or claims["iat"] > time.time() + leeway
+    ):
         raise InvalidToken("issued-at")
     return claims
 

@@ -324,7 +324,8 @@ def test_typed_post_comes_back_when_the_session_ended(app, auth, client):
     token = auth.csrf_token("/posts/new")
     with time_machine.travel(time.time() + app.config["SESSION_IDLE_TIMEOUT"] + 5):
         page = client.post("/posts/new", data={
-            "csrf_token": token, "title": "Long thought", "body": "Forty minutes of <b>"})
+            "csrf_token": token, "title": "Long thought",
+            "body": "Forty minutes of <b>"})
     assert page.status_code in (400, 401)
     text = page.get_data(as_text=True)
     assert 'value="Long thought"' in text and "Forty minutes of &lt;b&gt;" in text

@@ -414,7 +414,7 @@ def trust_path_problems(source: str, path: str) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
             pairs = [(getattr(k, "value", None), v)
-                     for k, v in zip(node.keys, node.values)]
+                     for k, v in zip(node.keys, node.values, strict=False)]
         else:
             pairs = [(node.arg, node.value)] if isinstance(node, ast.keyword) else []
         for name, value in pairs:
