@@ -358,3 +358,14 @@ def test_keys_unreachable_keeps_the_session_and_answers_503(app, auth, client, i
     idp.jwks_status = 200
     jwks.get_cache(idp.jwks_url).tried_at = float("-inf")  # the retry is due
     assert client.get("/posts/").status_code == 200
+
+
+def test_pinned_jwks_url_spares_the_discovery_fetch(idp, tmp_path):
+    from conftest import AuthActions
+    from conftest import https_app
+
+    app = https_app(idp, tmp_path, COGNITO_JWKS_URL=idp.jwks_url)
+    client = app.test_client()
+    AuthActions(client, idp).login()
+    assert client.get("/posts/").status_code == 200
+    assert idp.count("/openid-configuration") == 0 and idp.count("/jwks.json") == 1
