@@ -98,7 +98,8 @@ def test_every_setting_is_wired(template):
     assert env["BLOG_BASE_URL"] == BASE_URL
     # The JWKS URL is pinned to the pool's issuer, so no discovery fetch at cold start.
     issuer = env["BLOG_COGNITO_ISSUER"]["Fn::Sub"]
-    assert env["BLOG_COGNITO_JWKS_URL"] == {"Fn::Sub": issuer + "/.well-known/jwks.json"}
+    jwks_url = issuer + "/.well-known/jwks.json"
+    assert env["BLOG_COGNITO_JWKS_URL"] == {"Fn::Sub": jwks_url}
     assert (
         resource(template, "AdminsGroup")["GroupName"] == config.DEFAULTS["ADMIN_GROUP"]
     )
