@@ -67,11 +67,7 @@ def authorize() -> Any:
         user=identity(claims),
         login_at=now,
         last_seen=now,
-        tokens={
-            "id_token": token["id_token"],
-            "access_token": token.get("access_token"),
-            "refresh_token": token.get("refresh_token"),
-        },
+        tokens=kept_tokens(token),
     )
     log.info("login user=%s", user_hash(claims["sub"]))
     # `next` is a path inside the app: put back the prefix (a REST API stage) it
@@ -112,6 +108,15 @@ class SessionEnded(Unauthorized):
     """A form was sent after its session ended: nothing was changed."""
 
     description = "Your session has ended, so nothing was changed. Please log in again."
+
+
+def kept_tokens(answer: dict, refresh_token: str | None = None) -> dict:
+    """The tokens of a token-endpoint answer, as the session keeps them."""
+    return {
+        "id_token": answer["id_token"],
+        "access_token": answer.get("access_token"),
+        "refresh_token": answer.get("refresh_token") or refresh_token,
+    }
 
 
 def identity(claims: dict) -> dict:
@@ -208,10 +213,7 @@ def refresh_tokens(tokens: dict) -> dict | None:
     except (OAuthError, InvalidToken, requests.RequestException, ValueError) as error:
         log.warning("token refresh failed: %s", type(error).__name__)
         return None
-    session["tokens"] = {
-        "id_token": fresh["id_token"],
-        "access_token": fresh.get("access_token"),
-        "refresh_token": fresh.get("refresh_token") or tokens["refresh_token"],
-    }
+    # Cognito sends a new refresh token only when it rotates them.
+    session["tokens"] = kept_tokens(fresh, refresh_token=tokens["refresh_token"])
     session["user"] = {**g.user, "groups": list(claims.get("cognito:groups") or [])}
     return claims

@@ -161,17 +161,14 @@ def verify_id_token(token: object, **checks: Any) -> dict:
 
 
 def refresh(refresh_token: str) -> dict:
-    """Trade a refresh token for new tokens (Basic client auth, as Cognito documents).
+    """Trade a refresh token for new tokens.
 
     Raises `OAuthError` when refused, `requests.RequestException` when unreachable
     and `ValueError` when the answer is not JSON.
     """
-    config = current_app.config
-    response = requests.post(
+    response = post_as_client(
         client.load_server_metadata()["token_endpoint"],
-        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-        auth=(config["COGNITO_CLIENT_ID"], config["COGNITO_CLIENT_SECRET"]),
-        timeout=TIMEOUT,
+        {"grant_type": "refresh_token", "refresh_token": refresh_token},
     )
     body = response.json()
     if response.status_code != 200 or not isinstance(body, dict):
@@ -183,17 +180,22 @@ def refresh(refresh_token: str) -> dict:
 
 def revoke(refresh_token: str) -> None:
     """Revoke a refresh token at Cognito; failures are logged, never raised."""
-    config = current_app.config
+    url = current_app.config["COGNITO_DOMAIN"] + "/oauth2/revoke"
     try:
-        response = requests.post(
-            config["COGNITO_DOMAIN"] + "/oauth2/revoke",
-            data={"token": refresh_token},
-            auth=(config["COGNITO_CLIENT_ID"], config["COGNITO_CLIENT_SECRET"]),
-            timeout=TIMEOUT,
-        )
-        response.raise_for_status()
+        post_as_client(url, {"token": refresh_token}).raise_for_status()
     except requests.RequestException as exc:
         log.warning("refresh token revocation failed (%s)", type(exc).__name__)
+
+
+def post_as_client(url: str, data: dict) -> requests.Response:
+    """A back-channel form POST with Basic client auth, as Cognito documents it."""
+    config = current_app.config
+    return requests.post(
+        url,
+        data=data,
+        auth=(config["COGNITO_CLIENT_ID"], config["COGNITO_CLIENT_SECRET"]),
+        timeout=TIMEOUT,
+    )
 
 
 def logout_url() -> str:

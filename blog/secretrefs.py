@@ -15,13 +15,14 @@ SECRET_SETTINGS = ("SECRET_KEY", "COGNITO_CLIENT_SECRET")
 
 def resolve(config: Any) -> None:
     """Replace each reference in the secret settings by the value it names."""
+    clients: dict[str, Any] = {}  # one boto3 client per service, not per secret
     for name in SECRET_SETTINGS:
         value = config.get(name)
         if isinstance(value, str) and value.startswith(("secretsmanager:", "ssm:")):
-            config[name] = read(name, value)
+            config[name] = read(name, value, clients)
 
 
-def read(name: str, reference: str) -> str:
+def read(name: str, reference: str, clients: dict[str, Any]) -> str:
     """The secret `reference` names; `ConfigError` naming BLOG_<name> if unreadable."""
     import boto3
     from botocore.exceptions import BotoCoreError
@@ -31,11 +32,12 @@ def read(name: str, reference: str) -> str:
     try:
         if not key:
             raise ValueError("the reference names nothing")
+        if kind not in clients:
+            clients[kind] = boto3.client(kind)
         if kind == "secretsmanager":
-            value = boto3.client("secretsmanager").get_secret_value(SecretId=key).get(
-                "SecretString")
+            value = clients[kind].get_secret_value(SecretId=key).get("SecretString")
         else:
-            value = boto3.client("ssm").get_parameter(
+            value = clients[kind].get_parameter(
                 Name=key, WithDecryption=True)["Parameter"]["Value"]
     except ClientError as error:
         reason = error.response["Error"].get("Code") or "refused"

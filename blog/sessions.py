@@ -28,13 +28,10 @@ def init_app(app: Flask) -> None:
     """Bind Flask-Session to `app` with the configured backend."""
     kind = app.config["SESSION_TYPE"]
     if kind == "dynamodb":
-        app.config.setdefault("SESSION_DYNAMODB", None)
-        if app.config["SESSION_DYNAMODB"] is None:
-            from .storage.dynamodb import connect
+        from .storage.dynamodb import resource
 
-            app.config["SESSION_DYNAMODB"] = connect()
         app.session_interface = DynamoDBSessions(
-            app, app.config["SESSION_DYNAMODB"], app.config["SESSION_TABLE"])
+            app, resource(app), app.config["SESSION_TABLE"])
         app.before_request(refuse_unreadable)
         return
     if kind == "filesystem":

@@ -44,9 +44,16 @@ def connect() -> Any:
         retries={"mode": "standard", "max_attempts": 3}))
 
 
+def resource(app: Flask) -> Any:
+    """This app's one boto3 DynamoDB resource, shared by sessions and posts."""
+    if app.config.get("SESSION_DYNAMODB") is None:
+        app.config["SESSION_DYNAMODB"] = connect()
+    return app.config["SESSION_DYNAMODB"]
+
+
 def opener(app: Flask) -> Callable[[], DynamoDBStore]:
     """One boto3 resource per app; a cheap store object per app context."""
-    table = connect().Table(app.config["POSTS_TABLE"])
+    table = resource(app).Table(app.config["POSTS_TABLE"])
     return functools.partial(DynamoDBStore, table)
 
 
