@@ -45,5 +45,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(posts.bp)
     app.register_blueprint(api.bp)
-    csrf.csrf.exempt(api.bp)  # bearer tokens only, never cookies: nothing to forge
+    csrf.exempt(app, api.bp)  # bearer tokens only, never cookies: nothing to forge
     return app

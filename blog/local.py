@@ -20,7 +20,7 @@ from flask import request
 from . import cognito
 from . import localcognito
 from .config import LOOPBACK_HOSTS
-from .csrf import csrf
+from . import csrf
 
 _lock = threading.Lock()
 
@@ -44,7 +44,7 @@ def init_app(app: Flask) -> None:
     if not any(isinstance(f, HideQueryStrings) for f in server_log.filters):
         server_log.addFilter(HideQueryStrings())
     localcognito.init_app(app)
-    csrf.exempt(app.blueprints["localcognito"])  # it checks its own forms' tokens
+    csrf.exempt(app, app.blueprints["localcognito"])  # its forms carry their own token
     if app.config.get("BASE_URL"):
         bind(app, app.config["BASE_URL"])
     app.before_request(use_one_base_url)
