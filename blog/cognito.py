@@ -22,6 +22,7 @@ from werkzeug.local import LocalProxy
 
 from . import tokens
 from .config import LOOPBACK_HOSTS
+from .config import origin
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +108,6 @@ def metadata_problem(metadata: dict, config: Any) -> str | None:
         if not secure or origin(str(url)) not in allowed:
             return f"{name} is not on the pool's origin"
     return None
-
-
-def origin(url: str) -> str:
-    """scheme://host[:port] of a URL."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def register(app: Flask) -> None:

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from . import secretrefs
+
 DEFAULTS = {
     "ADMIN_GROUP": "admins",
     "SESSION_TYPE": "filesystem",
@@ -34,6 +36,13 @@ STRING_SETTINGS = (
     "SESSION_TABLE",
     "POSTS_TABLE",
 )
+URL_SETTINGS = (
+    "COGNITO_ISSUER",
+    "COGNITO_DOMAIN",
+    "COGNITO_METADATA_URL",
+    "COGNITO_JWKS_URL",
+    "BASE_URL",
+)
 REQUIRED_WITH_ISSUER = (
     "COGNITO_CLIENT_ID",
     "COGNITO_CLIENT_SECRET",
@@ -48,49 +57,102 @@ class ConfigError(RuntimeError):
 
 
 def check(app: Flask) -> None:
-    """Validate the settings, fill in derived values; raise `ConfigError` if wrong."""
+    """Validate the settings and fill in derived values; raise `ConfigError` if wrong.
+
+    Every rule about a BLOG_* setting lives in this module, one step per concern.
+    """
     config = app.config
+    normalise_strings(config)
+    resolve_secrets(config)
+    config["LOCAL_MODE"] = not config.get("COGNITO_ISSUER")
+    if config["LOCAL_MODE"]:
+        setup_local(app)
+    else:
+        require_remote(config)
+    check_urls(config)
+    check_numbers(config)
+    check_sessions(config)
+    check_api(config)
+    derive_cookies(config)
+
+
+def normalise_strings(config: dict) -> None:
+    """String settings as strings, an empty one as unset."""
     for name in STRING_SETTINGS:
         # from_prefixed_env parses JSON, so an all-digit client id arrives as an int.
         if config.get(name) is not None and not isinstance(config[name], str):
             config[name] = str(config[name])
         if config.get(name) == "":
             config[name] = None
-    from . import secretrefs  # here: secretrefs imports ConfigError from this module
 
-    secretrefs.resolve(config)
-    config["LOCAL_MODE"] = not config.get("COGNITO_ISSUER")
-    if config["LOCAL_MODE"]:
-        setup_local(app)
-    else:
-        for name in REQUIRED_WITH_ISSUER:
-            if not config.get(name):
-                raise ConfigError(
-                    f"BLOG_{name} is required when BLOG_COGNITO_ISSUER is set"
-                )
-        config["BASE_URL"] = config["BASE_URL"].rstrip("/")
-        config["COGNITO_DOMAIN"] = config["COGNITO_DOMAIN"].rstrip("/")
-        config.setdefault("COGNITO_METADATA_URL", None)
-        if not config["COGNITO_METADATA_URL"]:
-            config["COGNITO_METADATA_URL"] = (
-                config["COGNITO_ISSUER"] + "/.well-known/openid-configuration"
+
+def resolve_secrets(config: dict) -> None:
+    """Replace `secretsmanager:`/`ssm:` references by the secrets they name."""
+    try:
+        secretrefs.resolve(config)
+    except secretrefs.UnreadableSecret as error:
+        raise ConfigError(
+            f"BLOG_{error.name} names {error.reference!r}, which could not be read: "
+            f"{error.reason}"
+        ) from None
+
+
+def require_remote(config: dict) -> None:
+    """With an issuer, the client, domain, base URL and secret key are required."""
+    for name in REQUIRED_WITH_ISSUER:
+        if not config.get(name):
+            raise ConfigError(
+                f"BLOG_{name} is required when BLOG_COGNITO_ISSUER is set"
             )
-    for name in (
-        "COGNITO_ISSUER",
-        "COGNITO_DOMAIN",
-        "COGNITO_METADATA_URL",
-        "COGNITO_JWKS_URL",
-        "BASE_URL",
-    ):
+    config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    config["COGNITO_DOMAIN"] = config["COGNITO_DOMAIN"].rstrip("/")
+    if not config.get("COGNITO_METADATA_URL"):
+        config["COGNITO_METADATA_URL"] = (
+            config["COGNITO_ISSUER"] + "/.well-known/openid-configuration"
+        )
+
+
+def check_urls(config: dict) -> None:
+    """Every URL setting that is set must be https (plain http only on loopback)."""
+    for name in URL_SETTINGS:
         if config.get(name):
             check_url(name, config[name])
-    check_numbers(config)
-    check_sessions(config)
+
+
+def check_api(config: dict) -> None:
+    """Normalise BLOG_API_CLIENT_IDS to a list and BLOG_API_WRITE_SCOPE to one scope."""
+    ids = config.get("API_CLIENT_IDS")
+    if isinstance(ids, (str, int)) and not isinstance(ids, bool):
+        ids = str(ids).split(",")
+    if ids is not None and (
+        not isinstance(ids, list)
+        or not all(isinstance(i, (str, int)) and not isinstance(i, bool) for i in ids)
+    ):
+        raise ConfigError(
+            "BLOG_API_CLIENT_IDS must be app client ids, comma-separated "
+            "or as a JSON list"
+        )
+    config["API_CLIENT_IDS"] = [str(i).strip() for i in ids or () if str(i).strip()]
+    scope = config.get("API_WRITE_SCOPE")
+    scope = "" if scope is None else str(scope)
+    if scope and (scope.split() != [scope] or '"' in scope or "\\" in scope):
+        raise ConfigError("BLOG_API_WRITE_SCOPE must be one scope name, without spaces")
+    config["API_WRITE_SCOPE"] = scope or None
+
+
+def derive_cookies(config: dict) -> None:
+    """Cookie settings that follow from the base URL and the timeouts."""
     https = (config.get("BASE_URL") or "").startswith("https://")
     config["SESSION_COOKIE_SECURE"] = https
     # __Host- pins the cookie to this exact host, https and path /.
     config["SESSION_COOKIE_NAME"] = "__Host-session" if https else "session"
     config["PERMANENT_SESSION_LIFETIME"] = config["SESSION_ABSOLUTE_TIMEOUT"]
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of a URL, lowercased."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def check_url(name: str, url: str) -> None:

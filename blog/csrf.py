@@ -17,7 +17,7 @@ from flask import current_app
 from flask import request
 from flask_wtf.csrf import CSRFProtect
 
-from .cognito import origin
+from .config import origin
 
 csrf = CSRFProtect()
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

@@ -18,9 +18,9 @@ from flask import redirect
 from flask import request
 
 from . import cognito
+from . import csrf
 from . import localcognito
 from .config import LOOPBACK_HOSTS
-from . import csrf
 
 _lock = threading.Lock()
 

@@ -1,16 +1,24 @@
 """Secrets named by reference: `secretsmanager:<id or ARN>` or `ssm:<parameter name>`.
 
 On Lambda the function's configuration holds only these references; the values are read
-once at start-up (a cold start) with the function's own role (interface.md).
+once at start-up (a cold start) with the function's own role, so no secret sits in
+the function's configuration. `config.check` turns `UnreadableSecret` into the
+start-up message.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .config import ConfigError
-
 SECRET_SETTINGS = ("SECRET_KEY", "COGNITO_CLIENT_SECRET")
+
+
+class UnreadableSecret(Exception):
+    """BLOG_<name> holds a `reference` that could not be read, for `reason`."""
+
+    def __init__(self, name: str, reference: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name, self.reference, self.reason = name, reference, reason
 
 
 def resolve(config: Any) -> None:
@@ -23,7 +31,7 @@ def resolve(config: Any) -> None:
 
 
 def read(name: str, reference: str, clients: dict[str, Any]) -> str:
-    """The secret `reference` names; `ConfigError` naming BLOG_<name> if unreadable."""
+    """The secret `reference` names; `UnreadableSecret` if it cannot be read."""
     import boto3
     from botocore.exceptions import BotoCoreError
     from botocore.exceptions import ClientError
@@ -47,5 +55,4 @@ def read(name: str, reference: str, clients: dict[str, Any]) -> str:
         if isinstance(value, str) and value:
             return value
         reason = "it holds no text value"
-    raise ConfigError(
-        f"BLOG_{name} names {reference!r}, which could not be read: {reason}")
+    raise UnreadableSecret(name, reference, reason)

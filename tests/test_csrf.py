@@ -1,4 +1,4 @@
-"""CSRF (security.md 54): forged writes change nothing; exempt routes are exempt on purpose.
+"""CSRF (security.md 54): forged writes change nothing; exemptions are on purpose.
 
 The rule is in blog/csrf.py: routes acting on the session cookie need the session's
 token and, when an Origin is sent, our own; the JSON API (bearer tokens, no cookie) and
@@ -98,7 +98,8 @@ def hosted_login_form(site: LocalSite, browser: requests.Session) -> tuple[str, 
     page = browser.get(login_url).text
     fields = {}
     for tag in re.findall(r"<input[^>]*>", page):
-        name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+        name = re.search(r'name="([^"]*)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
         fields[name[1]] = html.unescape(value[1]) if value else ""
     action = html.unescape(re.search(r'<form method="post" action="([^"]+)"', page)[1])
     return urljoin(login_url, action), fields

@@ -7,13 +7,11 @@ import re
 from typing import Any
 
 import requests
-from flask import Flask
 from flask import current_app
 from flask import request
 
 from .. import cognito
 from .. import tokens
-from ..config import ConfigError
 from .problems import Problem
 
 log = logging.getLogger(__name__)
@@ -70,21 +68,3 @@ def is_admin(claims: dict[str, Any]) -> bool:
     """Whether the token's user is in BLOG_ADMIN_GROUP."""
     groups = claims.get("cognito:groups")
     return isinstance(groups, list) and current_app.config["ADMIN_GROUP"] in groups
-
-
-def check_settings(app: Flask) -> None:
-    """Normalise BLOG_API_CLIENT_IDS and BLOG_API_WRITE_SCOPE, or stop start-up."""
-    config = app.config
-    ids = config.get("API_CLIENT_IDS")
-    if isinstance(ids, (str, int)) and not isinstance(ids, bool):
-        ids = str(ids).split(",")
-    if ids is not None and (not isinstance(ids, list) or not all(
-            isinstance(i, (str, int)) and not isinstance(i, bool) for i in ids)):
-        raise ConfigError("BLOG_API_CLIENT_IDS must be app client ids, comma-separated "
-                          "or as a JSON list")
-    config["API_CLIENT_IDS"] = [str(i).strip() for i in ids or () if str(i).strip()]
-    scope = config.get("API_WRITE_SCOPE")
-    scope = "" if scope is None else str(scope)
-    if scope and (scope.split() != [scope] or '"' in scope or "\\" in scope):
-        raise ConfigError("BLOG_API_WRITE_SCOPE must be one scope name, without spaces")
-    config["API_WRITE_SCOPE"] = scope or None

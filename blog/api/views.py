@@ -21,7 +21,6 @@ from ..storage import is_post_id
 from ..storage import rfc3339
 from . import schema
 from .bearer import authenticate
-from .bearer import check_settings
 from .bearer import is_admin
 from .bearer import username
 from .inputs import bad_cursor
@@ -32,7 +31,6 @@ from .problems import Problem
 from .problems import as_problem
 
 bp = Blueprint("api", __name__, url_prefix="/api", cli_group=None)
-bp.record_once(lambda state: check_settings(state.app))
 bp.register_error_handler(HTTPException, as_problem)
 PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 
