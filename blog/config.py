@@ -200,6 +200,19 @@ def setup_local(app: Flask) -> None:
         app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
 
 
+def local_cognito_settings(base_url: str, client: dict[str, str]) -> dict[str, str]:
+    """Local mode's Cognito settings: the local provider served under `base_url`."""
+    issuer = base_url + "/_cognito"
+    return {
+        "BASE_URL": base_url,
+        "COGNITO_ISSUER": issuer,
+        "COGNITO_DOMAIN": issuer,
+        "COGNITO_METADATA_URL": issuer + "/.well-known/openid-configuration",
+        "COGNITO_CLIENT_ID": client["client_id"],
+        "COGNITO_CLIENT_SECRET": client["client_secret"],
+    }
+
+
 def read_or_create_secret(path: str) -> str:
     """Return the secret kept in `path`, creating it (mode 600) on first use."""
     try:

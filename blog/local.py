@@ -18,6 +18,7 @@ from flask import redirect
 from flask import request
 
 from . import cognito
+from . import config
 from . import csrf
 from . import localcognito
 from .config import LOOPBACK_HOSTS
@@ -44,24 +45,23 @@ def init_app(app: Flask) -> None:
     if not any(isinstance(f, HideQueryStrings) for f in server_log.filters):
         server_log.addFilter(HideQueryStrings())
     localcognito.init_app(app)
-    csrf.exempt(app, app.blueprints["localcognito"])  # its forms carry their own token
+    # Its forms carry their own token in their own cookie, as a real Cognito is another
+    # site whose forms never share the blog's session (and so Flask-WTF's token).
+    csrf.exempt(app, app.blueprints["localcognito"])
     if app.config.get("BASE_URL"):
         bind(app, app.config["BASE_URL"])
     app.before_request(use_one_base_url)
 
 
 def bind(app: Flask, base_url: str) -> None:
-    """Point every Cognito setting at the local provider served at `base_url`."""
+    """Point every Cognito setting at the local provider served at `base_url`.
+
+    This changes the configuration after set-up, which Flask advises against, because
+    the URL (its port above all) is known only when the first request arrives, unless
+    BLOG_BASE_URL says it; a lock makes it happen once.
+    """
     client = localcognito.ensure_client(app, base_url)
-    issuer = base_url + "/_cognito"
-    app.config.update(
-        BASE_URL=base_url,
-        COGNITO_ISSUER=issuer,
-        COGNITO_DOMAIN=issuer,
-        COGNITO_METADATA_URL=issuer + "/.well-known/openid-configuration",
-        COGNITO_CLIENT_ID=client["client_id"],
-        COGNITO_CLIENT_SECRET=client["client_secret"],
-    )
+    app.config.update(config.local_cognito_settings(base_url, client))
     cognito.register(app)
 
 

@@ -18,10 +18,16 @@ from . import store
 from . import views
 
 _ALPHABET = string.ascii_lowercase + string.digits
+DEFAULTS = {
+    "LOCAL_COGNITO_TOKEN_TTL": 3600,  # seconds an ID or access token lives, as Cognito
+    "LOCAL_COGNITO_REFRESH_TOKEN_ROTATION": False,  # Cognito's default: no rotation
+}
 
 
 def init_app(app: Flask) -> None:
     """Mount the provider on /_cognito with its CLI and storage."""
+    for name, value in DEFAULTS.items():
+        app.config.setdefault(name, value)
     os.makedirs(app.instance_path, exist_ok=True)
     app.extensions["localcognito"] = server.create_server(app)
     app.register_blueprint(views.bp)

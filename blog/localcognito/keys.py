@@ -53,7 +53,7 @@ def load_keys(app: Flask) -> list[dict[str, Any]]:
 
 
 def _ttl(app: Flask) -> int:
-    return int(app.config.get("LOCAL_COGNITO_TOKEN_TTL", 3600))
+    return int(app.config["LOCAL_COGNITO_TOKEN_TTL"])
 
 
 def rotate_keys(app: Flask) -> str:

@@ -27,8 +27,8 @@ from flask import Flask
 from flask import current_app
 
 from . import keys
+from . import minting
 from . import store
-from . import tokens
 
 CODE_LIFETIME = 300
 REFRESH_LIFETIME = 30 * 24 * 3600
@@ -158,9 +158,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def delete_authorization_code(self, authorization_code: AuthCode) -> None:
         pass  # already deleted by query_authorization_code
 
-    def authenticate_user(self, code: AuthCode) -> tokens.Principal | None:
+    def authenticate_user(self, code: AuthCode) -> minting.Principal | None:
         origin_jti = str(uuid.uuid4())
-        return tokens.load_principal(
+        return minting.load_principal(
             code.sub, code.auth_time, code.event_id, origin_jti
         )
 
@@ -172,7 +172,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     @property
     def INCLUDE_NEW_REFRESH_TOKEN(self) -> bool:  # noqa: N802 (authlib's name)
-        return bool(current_app.config.get("LOCAL_COGNITO_REFRESH_TOKEN_ROTATION"))
+        return bool(current_app.config["LOCAL_COGNITO_REFRESH_TOKEN_ROTATION"])
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
         row = store.one(
@@ -184,8 +184,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             return token
         return None
 
-    def authenticate_user(self, token: RefreshToken) -> tokens.Principal | None:
-        return tokens.load_principal(
+    def authenticate_user(self, token: RefreshToken) -> minting.Principal | None:
+        return minting.load_principal(
             token.sub, token.auth_time, token.event_id, token.origin_jti
         )
 
@@ -212,14 +212,14 @@ class CognitoIDToken(OpenIDCode):
     def get_client_claims(self, client: Client) -> dict[str, Any]:
         now = int(time.time())
         return {
-            "iss": tokens.issuer(),
+            "iss": minting.issuer(),
             "aud": client.client_id,
             "iat": now,
-            "exp": now + tokens.token_ttl(),
+            "exp": now + minting.token_ttl(),
         }
 
-    def generate_user_info(self, user: tokens.Principal, scope: str) -> dict[str, Any]:
-        return tokens.id_token_claims(user)
+    def generate_user_info(self, user: minting.Principal, scope: str) -> dict[str, Any]:
+        return minting.id_token_claims(user)
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -288,7 +288,7 @@ class AccessTokenValidator(BearerTokenValidator):
     """Accepts this pool's access tokens (never ID tokens)."""
 
     def authenticate_token(self, token_string: str) -> AccessToken | None:
-        claims = keys.verify(token_string, tokens.issuer())
+        claims = keys.verify(token_string, minting.issuer())
         if claims is None or claims.get("token_use") != "access":
             return None
         return AccessToken(claims)
@@ -310,15 +310,15 @@ class UserInfo(UserInfoEndpoint):
 def generate_token(
     grant_type: str,
     client: Client,
-    user: tokens.Principal,
+    user: minting.Principal,
     scope: str,
     expires_in: int | None = None,
     include_refresh_token: bool = True,
 ) -> dict[str, Any]:
     """authlib token generator: JWT access token, opaque refresh token."""
     token = {
-        "access_token": tokens.access_token(user, client.client_id, scope),
-        "expires_in": tokens.token_ttl(),
+        "access_token": minting.access_token(user, client.client_id, scope),
+        "expires_in": minting.token_ttl(),
         "token_type": "Bearer",
         "scope": scope,
     }

@@ -18,9 +18,9 @@ from werkzeug.exceptions import BadRequest
 
 from . import cookies
 from . import keys
+from . import minting
 from . import server as oauth
 from . import store
-from . import tokens
 
 bp = Blueprint(
     "localcognito",
@@ -68,7 +68,7 @@ def oauth_error(error: OAuth2Error) -> Any:
 
 @bp.get("/.well-known/openid-configuration")
 def discovery() -> Response:
-    iss = tokens.issuer()
+    iss = minting.issuer()
     return jsonify(
         issuer=iss,
         jwks_uri=f"{iss}/.well-known/jwks.json",

@@ -1,4 +1,4 @@
-"""Cognito-shaped claims for ID and access tokens."""
+"""Minting Cognito-shaped ID and access tokens: their claims, lifetime and issuer."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def issuer() -> str:
 
 def token_ttl() -> int:
     """Return the lifetime of ID and access tokens in seconds."""
-    return int(current_app.config.get("LOCAL_COGNITO_TOKEN_TTL", 3600))
+    return int(current_app.config["LOCAL_COGNITO_TOKEN_TTL"])
 
 
 def _common(user: Principal, token_use: str) -> dict[str, Any]:
