@@ -16,6 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import csrf
     from . import errors
     from . import headers
+    from . import logs
     from . import main
     from . import posts
     from . import sessions
@@ -34,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     storage.init_app(app)
     csrf.init_app(app)
     headers.init_app(app)
+    logs.init_app(app)
     errors.init_app(app)
     if app.config["LOCAL_MODE"]:
         from . import local

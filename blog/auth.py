@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import secrets
 import time
@@ -23,6 +22,7 @@ from flask import url_for
 from werkzeug.exceptions import Unauthorized
 
 from . import cognito
+from .logs import user_hash
 from .tokens import LEEWAY
 from .tokens import ExpiredToken
 from .tokens import InvalidToken
@@ -139,11 +139,6 @@ def safe_next(value: str | None) -> str | None:
     if value.startswith("//") or "\\" in value or any(c < " " for c in value):
         return None
     return value
-
-
-def user_hash(sub: str) -> str:
-    """A short, non-reversible tag for a user in log lines."""
-    return hashlib.sha256(sub.encode()).hexdigest()[:12]
 
 
 @bp.before_app_request

@@ -1,19 +1,12 @@
-"""Security headers and one log line for every response."""
+"""Security headers on every response."""
 
 from __future__ import annotations
-
-import logging
-import time
 
 from flask import Flask
 from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
-
-from .auth import user_hash
-
-log = logging.getLogger("blog.request")
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -22,14 +15,8 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
-    """Register the timing and header hooks."""
-    app.before_request(start_timer)
+    """Add the headers to every response."""
     app.after_request(add_security_headers)
-    app.after_request(log_request)
-
-
-def start_timer() -> None:
-    g.started = time.perf_counter()
 
 
 def add_security_headers(response: Response) -> Response:
@@ -45,19 +32,4 @@ def add_security_headers(response: Response) -> Response:
         )
     if g.get("user") or request.blueprint == "auth":
         headers["Cache-Control"] = "no-store"
-    return response
-
-
-def log_request(response: Response) -> Response:
-    """Method, path (never the query: it may hold a code), status, time, user tag."""
-    elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    user = g.get("user")
-    log.info(
-        "%s %s %s %.1fms user=%s",
-        request.method,
-        request.path,
-        response.status_code,
-        elapsed,
-        user_hash(user["sub"]) if user else "-",
-    )
     return response
