@@ -14,7 +14,7 @@ from localsite import started
 from test_local_mode import Site
 
 from blog import localcognito
-from blog.api.cli import sign_in
+from blog.api.token_command import sign_in
 
 
 @pytest.fixture

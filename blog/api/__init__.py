@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from . import cli  # noqa: F401 (registers `flask api-token` on bp)
+from .token_command import api_token
 from .views import bp
+
+bp.cli.add_command(api_token)
 
 __all__ = ["bp"]

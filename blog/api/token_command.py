@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 import click
 import requests
 from flask import current_app
+from flask.cli import with_appcontext
 
 from ..config import LOOPBACK_HOSTS
-from .views import bp
 
 TIMEOUT = 10
 
@@ -31,7 +31,8 @@ class SignInFailed(click.ClickException):
     """The local Cognito did not hand out a token."""
 
 
-@bp.cli.command("api-token")
+@click.command("api-token")
+@with_appcontext
 @click.argument("username")
 @click.option("--password", help="The user's password (asked for when not given).")
 @click.option("--url", default="http://127.0.0.1:5000", show_default=True,
