@@ -2,8 +2,14 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# What running the blog needs, nothing more.
+$(BIN)/.installed-run: requirements.txt
 	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Tests, tools and the self-hosting server (gunicorn, for the load test).
+$(BIN)/.installed-dev: $(BIN)/.installed-run requirements-dev.txt requirements-server.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -13,11 +19,11 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 .PHONY: run test bench
-run: $(BIN)/.installed
+run: $(BIN)/.installed-run
 	$(BIN)/flask --app blog run
 
-test: $(BIN)/.installed node_modules/.installed
+test: $(BIN)/.installed-dev node_modules/.installed
 	$(BIN)/pytest
 
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed-dev
 	$(BIN)/python -m bench

@@ -27,7 +27,10 @@ def no_credentials_env() -> dict[str, str]:
 
 def inputs() -> list[Path]:
     names = ["serverless.yml", "package-lock.json", "requirements.txt", "wsgi.py"]
-    files = [ROOT / name for name in names] + list((ROOT / "blog").rglob("*"))
+    files = [ROOT / name for name in names] + [
+        *(ROOT / "blog").rglob("*"),
+        *(ROOT / "deploy").rglob("*"),
+    ]
     return [p for p in files if p.is_file() and "__pycache__" not in p.parts]
 
 

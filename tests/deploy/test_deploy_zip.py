@@ -10,6 +10,8 @@ import zipfile
 import pytest
 import yaml
 
+MAGIC_312 = (3531).to_bytes(2, "little") + b"\r\n"  # importlib.util.MAGIC_NUMBER
+
 from .build import ROOT
 from .build import ZIP
 from .build import no_credentials_env
@@ -50,7 +52,8 @@ def test_requirements_name_the_right_packages():
     assert "aws-wsgi==0.2.7" in lines and not any(
         re.match(r"awsgi\b", x) for x in lines
     )
-    assert any(line.startswith("mypy-boto3-dynamodb") for line in lines)
+    # Lambda runs neither a WSGI server nor type stubs: they are not runtime needs.
+    assert not [x for x in lines if re.match(r"(gunicorn|mypy-boto3)", x, re.I)]
 
 
 def test_zip_holds_only_lambda_binaries(names):
@@ -58,7 +61,27 @@ def test_zip_holds_only_lambda_binaries(names):
     assert modules
     for name in modules:
         assert re.search(r"\.(cpython-312-x86_64-linux-gnu|abi3)\.so$", name), name
-    assert not [n for n in names if n.endswith((".pyc", ".pyo", ".exe", ".dll"))]
+    assert not [n for n in names if n.endswith((".pyo", ".exe", ".dll"))]
+
+
+def test_every_module_has_unchecked_cpython_312_bytecode(packaged, names):
+    """/var/task is read-only: without these, every cold start compiles everything.
+
+    The packager rewrites file times, so only hash-based bytecode that is not checked
+    against its source (flags == 1, PEP 552) is used as it is.
+    """
+    sources = [n for n in names if n.endswith(".py")]
+    assert len(sources) > 500 and "blog/auth.py" in sources
+    pycs = {n for n in names if n.endswith(".pyc")}
+    with zipfile.ZipFile(packaged / ZIP) as archive:
+        for source in sources:
+            folder, _, module = source.rpartition("/")
+            pyc = f"{folder}/__pycache__/{module[:-3]}.cpython-312.pyc".lstrip("/")
+            assert pyc in pycs, source
+            header = archive.read(pyc)[:8]
+            assert header[:4] == MAGIC_312, pyc
+            assert int.from_bytes(header[4:8], "little") == 1, pyc
+        assert not [n for n in pycs if ".cpython-312." not in n]
 
 
 def test_zip_holds_the_app_and_runtime_imports(packaged, names):
@@ -68,7 +91,6 @@ def test_zip_holds_the_app_and_runtime_imports(packaged, names):
         "blog/templates/base.html",
         "blog/static/style.css",
         "blog/storage/schema.sql",
-        "mypy_boto3_dynamodb/__init__.py",
         "flask_session/dynamodb/dynamodb.py",
         "msgspec/__init__.py",
         "awsgi/__init__.py",
@@ -92,9 +114,20 @@ def test_zip_leaves_out_what_lambda_must_not_get(names):
         "package.json",
         "serverless.yml",
         "docs",
+        "deploy",
+        "bench",
+        "loadtest",
+        # only a developer's: a WSGI server, type stubs, tools, console scripts
+        "gunicorn",
+        "mypy_boto3_dynamodb",
+        "pip",
+        "setuptools",
+        "pytest",
+        "moto",
+        "bin",
     ):
         assert unwanted not in tops, unwanted
-    assert not [n for n in names if "__pycache__" in n]
+    assert not [n for n in names if n.endswith(".pyi") or "/tests/" in n]
 
 
 def test_unpacked_zip_serves_on_python_3_12(packaged, tmp_path):
