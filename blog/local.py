@@ -11,6 +11,7 @@ import re
 import threading
 from typing import Any
 
+import click
 from flask import Flask
 from flask import abort
 from flask import current_app
@@ -51,6 +52,20 @@ def init_app(app: Flask) -> None:
     if app.config.get("BASE_URL"):
         bind(app, app.config["BASE_URL"])
     app.before_request(use_one_base_url)
+    greet_if_serving(app)
+
+
+def greet_if_serving(app: Flask) -> None:
+    """Under `flask run`, say in one line where to go and where sign-up codes appear."""
+    context = click.get_current_context(silent=True)
+    if context is None or context.info_name != "run":
+        return
+    host, port = context.params.get("host"), context.params.get("port")
+    url = app.config.get("BASE_URL") or f"http://{host}:{port}"
+    click.echo(
+        f"Local mode: open {url} and sign up; confirmation codes are printed here "
+        f"and listed at {url}/_cognito/outbox"
+    )
 
 
 def bind(app: Flask, base_url: str) -> None:

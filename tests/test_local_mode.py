@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from urllib.parse import urljoin
 
+import click
 import pytest
 import requests
 import time_machine
@@ -15,6 +16,8 @@ from conftest import query_of
 from localsite import PASSWORD
 from localsite import LocalSite
 from localsite import started
+
+from blog import create_app
 
 
 class Site(LocalSite):
@@ -194,3 +197,20 @@ def test_server_log_shows_no_codes_or_states(site, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
     assert any("/auth/authorize" in line for line in lines)
     assert not any("code=" in line or "state=" in line for line in lines)
+
+
+def test_flask_run_says_in_one_line_where_to_go(tmp_path, capsys):
+    run = click.Context(click.Command("run"), info_name="run")
+    run.params = {"host": "127.0.0.1", "port": 5000}
+    with run:
+        create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+    (line,) = capsys.readouterr().out.splitlines()
+    assert "open http://127.0.0.1:5000" in line
+    assert "http://127.0.0.1:5000/_cognito/outbox" in line
+
+
+def test_other_commands_and_tests_stay_quiet(tmp_path, capsys):
+    create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+    with click.Context(click.Command("routes"), info_name="routes"):
+        create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+    assert capsys.readouterr().out == ""
