@@ -35,6 +35,7 @@ STRING_SETTINGS = (
     "ADMIN_GROUP",
     "SESSION_TABLE",
     "POSTS_TABLE",
+    "LOG_FORMAT",
 )
 URL_SETTINGS = (
     "COGNITO_ISSUER",
@@ -73,6 +74,7 @@ def check(app: Flask) -> None:
     check_numbers(config)
     check_sessions(config)
     check_api(config)
+    check_log_format(config)
     derive_cookies(config)
 
 
@@ -138,6 +140,15 @@ def check_api(config: dict) -> None:
     if scope and (scope.split() != [scope] or '"' in scope or "\\" in scope):
         raise ConfigError("BLOG_API_WRITE_SCOPE must be one scope name, without spaces")
     config["API_WRITE_SCOPE"] = scope or None
+
+
+def check_log_format(config: dict) -> None:
+    """`text` or `json`; unset means `json` on Lambda and `text` anywhere else."""
+    if not config.get("LOG_FORMAT"):
+        on_lambda = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+        config["LOG_FORMAT"] = "json" if on_lambda else "text"
+    if config["LOG_FORMAT"] not in ("text", "json"):
+        raise ConfigError("BLOG_LOG_FORMAT must be 'text' or 'json'")
 
 
 def derive_cookies(config: dict) -> None:

@@ -133,3 +133,15 @@ def test_local_mode_needs_no_settings(monkeypatch, tmp_path):
     assert len(app.config["SECRET_KEY"]) >= 32
     again = create_app({"INSTANCE_PATH": str(tmp_path)})
     assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]
+
+
+def test_log_format_is_json_on_lambda_and_text_elsewhere(env, monkeypatch):
+    assert env().config["LOG_FORMAT"] == "text"
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "blog-dev-web")
+    assert env().config["LOG_FORMAT"] == "json"
+    assert env(LOG_FORMAT="text").config["LOG_FORMAT"] == "text"
+
+
+def test_unknown_log_format_refused(env):
+    with pytest.raises(ConfigError, match="BLOG_LOG_FORMAT"):
+        env(LOG_FORMAT="xml")
