@@ -32,6 +32,18 @@ def clean_environment(monkeypatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(autouse=True)
+def request_log_as_before():
+    """An app made with BLOG_LOG_FORMAT=json reroutes the request log: undo it."""
+    import logging
+
+    request_log = logging.getLogger("blog.request")
+    handlers, propagate = list(request_log.handlers), request_log.propagate
+    yield
+    request_log.handlers[:] = handlers
+    request_log.propagate = propagate
+
+
 @pytest.fixture(scope="session")
 def idp_server() -> Iterator[FakeIdP]:
     server = FakeIdP()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
@@ -23,14 +22,9 @@ FIELDS = {
 
 @pytest.fixture
 def lambda_env(monkeypatch):
-    """What Lambda sets; the request logger as a fresh process has it."""
+    """What Lambda sets, in a process that has served nothing yet."""
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "blog-dev-web")
-    request_log = logging.getLogger("blog.request")
-    handlers, propagate = list(request_log.handlers), request_log.propagate
     monkeypatch.setattr(logs, "_first_request", True)
-    yield
-    request_log.handlers[:] = handlers
-    request_log.propagate = propagate
 
 
 def numbered(gateway: Gateway) -> Gateway:
