@@ -10,12 +10,12 @@ import zipfile
 import pytest
 import yaml
 
-MAGIC_312 = (3531).to_bytes(2, "little") + b"\r\n"  # importlib.util.MAGIC_NUMBER
-
 from .build import ROOT
 from .build import ZIP
 from .build import no_credentials_env
 from .build import python312
+
+MAGIC_312 = (3531).to_bytes(2, "little") + b"\r\n"  # importlib.util.MAGIC_NUMBER
 
 
 class AnyTagLoader(yaml.SafeLoader):
