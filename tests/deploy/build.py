@@ -9,6 +9,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+
+class AnyTagLoader(yaml.SafeLoader):
+    """Reads serverless.yml, keeping CloudFormation tags (!Ref, !Sub...) as strings."""
+
+
+AnyTagLoader.add_multi_constructor("!", lambda loader, tag, node: tag)
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / ".serverless"
 TEMPLATE = "cloudformation-template-update-stack.json"

@@ -12,17 +12,11 @@ import yaml
 
 from .build import ROOT
 from .build import ZIP
+from .build import AnyTagLoader
 from .build import no_credentials_env
 from .build import python312
 
 MAGIC_312 = (3531).to_bytes(2, "little") + b"\r\n"  # importlib.util.MAGIC_NUMBER
-
-
-class AnyTagLoader(yaml.SafeLoader):
-    """Reads serverless.yml, keeping CloudFormation tags (!Ref, !Sub...) as strings."""
-
-
-AnyTagLoader.add_multi_constructor("!", lambda loader, tag, node: tag)
 
 
 def test_serverless_yml_packages_offline():
