@@ -10,7 +10,9 @@ import platform
 import sys
 import time
 
-SECTIONS = ("verifier", "naive", "guarded", "lambda", "coldstart", "nopyc")
+SECTIONS = (
+    "verifier", "naive", "guarded", "lambda", "coldstart", "nopyc", "packaged",
+)
 
 
 def machine() -> str:
@@ -125,7 +127,7 @@ def main() -> None:
     section("verifier", lambda: verifier.run(idp, args.quick))
     section("naive", lambda: naive.run(idp, args.quick))
     section("guarded", lambda: guarded.run(idp, args.quick))
-    if {"lambda", "coldstart", "nopyc"} & set(args.only):
+    if {"lambda", "coldstart", "nopyc", "packaged"} & set(args.only):
         from . import coldstart
         from . import lambda_warm
 
@@ -133,7 +135,7 @@ def main() -> None:
         try:
             # The Lambda configuration, in this process too, from here on.
             section("lambda", lambda: lambda_warm.run(idp, backends, args.quick))
-            if "coldstart" in args.only:
+            if {"coldstart", "packaged"} & set(args.only):
                 cookie = (extra.get("lambda") or {}).get(
                     "cookie"
                 ) or lambda_warm.prepare(idp, backends)
@@ -141,6 +143,10 @@ def main() -> None:
                     "coldstart", lambda: coldstart.run(backends, cookie, args.quick)
                 )
             section("nopyc", lambda: coldstart.without_bytecode(backends, args.quick))
+            if "packaged" in args.only:
+                from . import packaged
+
+                section("packaged", lambda: packaged.run(backends, cookie, args.quick))
         finally:
             backends.close()
     print(table(rows))
