@@ -31,7 +31,7 @@ class InvalidToken(Exception):
 
 
 class KeysUnavailable(InvalidToken):
-    """No signing keys could be fetched yet: the token cannot be judged right now."""
+    """The token's key is unknown and cannot be fetched now: judge it later."""
 
 
 class ExpiredToken(InvalidToken):
@@ -75,10 +75,10 @@ def decode(token: object, *, jwks_url: str, issuer: str, audience: str | None,
     `audience` is checked when given (ID tokens); access tokens have none.
     """
     header = read_header(token)
-    cache = jwks.get_cache(jwks_url)
-    key = cache.get(header["kid"])
-    if key is None and cache.failing and not cache.keys:
-        raise KeysUnavailable("keys-unavailable")
+    try:
+        key = jwks.get_cache(jwks_url).get(header["kid"])
+    except jwks.Unavailable:
+        raise KeysUnavailable("keys-unavailable") from None
     if key is None:
         raise InvalidToken("unknown-kid")
     required = (
