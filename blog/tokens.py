@@ -118,6 +118,8 @@ def verify_id_token(token: object, *, jwks_url: str, issuer: str, client_id: str
     """
     claims = decode(token, jwks_url=jwks_url, issuer=issuer, audience=client_id,
                     token_use="id")
+    if "azp" in claims and claims["azp"] != client_id:  # OIDC Core 3.1.3.7 step 5
+        raise InvalidToken("audience")
     if nonce is not None:
         sent = claims.get("nonce")
         if not isinstance(sent, str) or not equal(sent, nonce):

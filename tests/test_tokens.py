@@ -242,9 +242,16 @@ def test_audience_other_than_exactly_ours_is_rejected(idp, aud):
     assert rejected(idp, idp.id_token(aud=aud)).reason in {"claims", "audience"}
 
 
+@pytest.mark.parametrize("azp", [
+    "other456", "", [CLIENT_ID], CLIENT_ID.upper(), 7,
+], ids=["other-client", "empty", "list", "case-change", "int"])
+def test_authorized_party_other_than_ours_is_rejected(idp, azp):
+    assert rejected(idp, idp.id_token(azp=azp)).reason == "audience"
+
+
 @pytest.mark.parametrize("overrides", [
-    {"aud": CLIENT_ID}, {"aud": [CLIENT_ID]}, {"aud": CLIENT_ID, "azp": "other456"},
-], ids=["string", "single-item-list", "azp-not-ours-accepted-as-aud-is-exactly-ours"])
+    {"aud": CLIENT_ID}, {"aud": [CLIENT_ID]}, {"aud": CLIENT_ID, "azp": CLIENT_ID},
+], ids=["string", "single-item-list", "azp-ours"])
 def test_audience_exactly_ours_is_accepted(idp, overrides):
     assert verify(idp, idp.id_token(**overrides))["aud"] == overrides["aud"]
 
