@@ -151,13 +151,16 @@ def test_slow_token_endpoint_is_bounded(idp, tmp_path, monkeypatch):
     [
         {"aud": "other-client"},
         {"aud": ["testclient123", "evil"]},
+        {"azp": "other-client"},
         {"iss": "https://evil.example"},
         {"token_use": "access"},
         {"exp": 1_000_000},
+        {"exp": str(2**31)},
         {"sub": None},
         {"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"},
     ],
-    ids=["aud", "aud-list", "iss", "token_use", "expired", "no-sub", "at_hash"],
+    ids=["aud", "aud-list", "azp", "iss", "token_use", "expired", "exp-string",
+         "no-sub", "at_hash"],
 )
 def test_bad_id_token_at_callback_is_refused(auth, client, claims):
     response = auth.callback(auth.start(), **claims)

@@ -98,7 +98,10 @@ def test_stored_token_must_match_session_identity(auth, client, change):
     assert "user" not in stored(client)
 
 
-@pytest.mark.parametrize("claims", [{"aud": "other"}, {"token_use": "access"}])
+@pytest.mark.parametrize(
+    "claims",
+    [{"aud": "other"}, {"azp": "other"}, {"token_use": "access"}, {"exp": str(2**31)}],
+)
 def test_stored_token_is_reverified_on_each_request(app, auth, client, claims):
     auth.login(**claims)
     assert client.get("/posts/").status_code == 302
