@@ -205,6 +205,8 @@ def refresh_tokens(tokens: dict) -> dict | None:
     try:
         fresh = cognito.refresh(tokens["refresh_token"])
         claims = cognito.verify_id_token(fresh.get("id_token"))
+    except KeysUnavailable:  # a new key that cannot be fetched yet: keep the session
+        raise cognito.ProviderUnavailable() from None
     except (OAuthError, InvalidToken, requests.RequestException, ValueError) as error:
         log.warning("token refresh failed: %s", type(error).__name__)
         return None

@@ -1,8 +1,12 @@
 """A process-wide cache of signing keys fetched from a JWKS URL.
 
 One cache per URL per process, so warm Lambda invocations and every app in a test
-run reuse the keys. Unknown `kid`s trigger at most one refetch per cool-down, and
-cached keys keep working while the endpoint is down.
+run reuse the keys. An unknown `kid` triggers one refetch, so a key the pool has just
+rotated in is accepted at once. A fetch that fails, or that still lacks the `kid` it
+was made for, starts a cool-down: no fetch for COOLDOWN seconds (RETRY_WITHOUT_KEYS
+while no key was ever fetched), however many unknown `kid`s arrive (aws-jwt-verify's
+penalty box). The first load and the hourly refresh start none. Cached keys keep
+working while the endpoint is down.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from jwt.exceptions import PyJWTError
 log = logging.getLogger(__name__)
 
 TTL = 3600  # seconds before a fetched key set is considered stale
-COOLDOWN = 10  # at most one fetch per this many seconds, whatever the misses
+COOLDOWN = 10  # seconds without fetches after a failed or fruitless one
 RETRY_WITHOUT_KEYS = 1  # shorter while no key was ever fetched: nobody can log in
 TIMEOUT = 3  # seconds for one fetch
 
@@ -27,52 +31,62 @@ _caches: dict[str, KeyCache] = {}
 _caches_lock = threading.Lock()
 
 
+class Unavailable(Exception):
+    """The `kid` is unknown and the keys cannot be fetched now: judge it later."""
+
+
 class KeyCache:
     """The RS256 signing keys published at one JWKS URL."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.keys: dict[str, PyJWK] = {}
-        self.fetched_at = float("-inf")  # last successful fetch
-        self.tried_at = float("-inf")  # last attempt, successful or not
+        self.fetched_at = float("-inf")  # last fetch that gave usable keys
+        self.cooldown_from = float("-inf")  # last failed or fruitless fetch
+        self.lacked: str | None = None  # a kid missing from a set fetched for it
         self.fetches = 0
-        self.failing = False  # the last fetch failed
         self._lock = threading.Lock()
 
     def get(self, kid: str) -> PyJWK | None:
-        """Return the key for `kid`, refetching when stale or unknown (rate-limited)."""
-        now = clock()
-        if kid in self.keys and now - self.fetched_at < TTL:
-            return self.keys[kid]
-        cooldown = COOLDOWN if self.keys else RETRY_WITHOUT_KEYS
-        with self._lock:
-            if now - self.tried_at >= cooldown and (
-                kid not in self.keys or clock() - self.fetched_at >= TTL
-            ):
-                self._refresh()
-        return self.keys.get(kid)
+        """The key for `kid`, refetched when stale or unknown unless cooling down.
 
-    def _refresh(self) -> None:
-        self.tried_at = clock()
+        None means a set fetched for `kid` lacks it; `Unavailable` that no such set
+        could be fetched (the endpoint failed, or the cool-down holds).
+        """
+        if not self._fresh(kid):
+            with self._lock:
+                wait = COOLDOWN if self.keys else RETRY_WITHOUT_KEYS
+                if not self._fresh(kid) and clock() - self.cooldown_from >= wait:
+                    self._fetch(kid)
+        key = self.keys.get(kid)  # fresh, or stale while the endpoint is down
+        if key is None and kid != self.lacked:
+            raise Unavailable()
+        return key
+
+    def _fresh(self, kid: str) -> bool:
+        return kid in self.keys and clock() - self.fetched_at < TTL
+
+    def _fetch(self, kid: str) -> None:
+        started = clock()
         self.fetches += 1
         try:
             response = requests.get(self.url, timeout=TIMEOUT, allow_redirects=False)
             response.raise_for_status()
             keys = parse_key_set(response.json())
         except (requests.RequestException, ValueError) as exc:
-            self.failing = True
+            self.cooldown_from = started
             log.warning(
                 "JWKS fetch failed (%s); keeping %d cached keys",
                 type(exc).__name__,
                 len(self.keys),
             )
             return
-        self.failing = False
         if keys:
-            self.keys = keys
-            self.fetched_at = self.tried_at
+            self.keys, self.fetched_at = keys, started
         else:
             log.warning("JWKS at %s holds no usable RS256 key", self.url)
+        if kid not in keys:  # an attacker's kid, or a retired key
+            self.lacked, self.cooldown_from = kid, started
 
 
 def parse_key_set(document: object) -> dict[str, PyJWK]:

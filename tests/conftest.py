@@ -44,6 +44,27 @@ def request_log_as_before():
     request_log.propagate = propagate
 
 
+class Clock:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """The JWKS cache's clock, frozen until a test moves it."""
+    fake = Clock()
+    monkeypatch.setattr(jwks, "clock", fake)
+    return fake
+
+
 @pytest.fixture(scope="session")
 def idp_server() -> Iterator[FakeIdP]:
     server = FakeIdP()

@@ -99,6 +99,8 @@ BAD_TOKENS = {
     "expired": lambda idp: idp.sign(access_claims(
         idp, iat=int(time.time()) - 7200, exp=int(time.time()) - LEEWAY - 1)),
     "no exp": lambda idp: idp.sign(access_claims(idp, exp=None)),
+    "exp a string": lambda idp: idp.sign(access_claims(
+        idp, exp=str(int(time.time()) + 3600))),
     "no iat": lambda idp: idp.sign(access_claims(idp, iat=None)),
     "iat in the future": lambda idp: idp.sign(access_claims(
         idp, iat=int(time.time()) + LEEWAY + 60)),

@@ -8,9 +8,13 @@ import pytest
 from conftest import query_of
 from fakeidp import CLIENT_ID
 from fakeidp import CLIENT_SECRET
+from fakeidp import new_key
+from fakeidp import public_jwk
 
 from blog import cognito
 from blog import create_app
+
+ROTATED = new_key()
 
 
 def session_record(app, client):
@@ -147,13 +151,16 @@ def test_slow_token_endpoint_is_bounded(idp, tmp_path, monkeypatch):
     [
         {"aud": "other-client"},
         {"aud": ["testclient123", "evil"]},
+        {"azp": "other-client"},
         {"iss": "https://evil.example"},
         {"token_use": "access"},
         {"exp": 1_000_000},
+        {"exp": str(2**31)},
         {"sub": None},
         {"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"},
     ],
-    ids=["aud", "aud-list", "iss", "token_use", "expired", "no-sub", "at_hash"],
+    ids=["aud", "aud-list", "azp", "iss", "token_use", "expired", "exp-string",
+         "no-sub", "at_hash"],
 )
 def test_bad_id_token_at_callback_is_refused(auth, client, claims):
     response = auth.callback(auth.start(), **claims)
@@ -352,3 +359,34 @@ def test_callback_while_keys_unreachable_says_so(auth, client, idp):
     assert response.status_code == 503
     assert b"not answering" in response.data and b"Try again" in response.data
     assert client.get("/posts/").status_code == 302
+
+
+# --- security.md 44: a key rotated in just after this container loaded the keys ------
+
+
+def signed_with_rotated_key(idp, params: dict, kid: str = "key-2") -> dict:
+    """The code exchange's answer, its ID token signed with a key new to the pool."""
+    claims = idp.claims(nonce=params["nonce"])
+    id_token = idp.sign(claims, key=ROTATED, headers={"kid": kid})
+    return {"id_token": id_token, "access_token": "a", "token_type": "Bearer"}
+
+
+def test_login_with_a_key_rotated_a_second_after_the_first_login(auth, idp, clock):
+    assert auth.callback(auth.start()).status_code == 302  # this container loads keys
+    idp.keys.append(public_jwk(ROTATED, "key-2"))
+    clock.advance(1)
+    params = auth.start("/posts/new")
+    response = auth.callback(params, token=signed_with_rotated_key(idp, params))
+    assert response.status_code == 302 and response.headers["Location"] == "/posts/new"
+    assert auth.client.get("/posts/new").status_code == 200
+
+
+def test_login_with_a_kid_unknown_after_the_refetch_is_refused(auth, idp, clock):
+    assert auth.callback(auth.start()).status_code == 302
+    auth.logout()
+    clock.advance(1)
+    params = auth.start()
+    response = auth.callback(params, token=signed_with_rotated_key(idp, params))
+    assert response.status_code == 400 and b"Sign-in failed" in response.data
+    assert auth.client.get("/posts/").status_code == 302
+    assert idp.count("/jwks.json") == 2  # it was looked for once more

@@ -9,8 +9,12 @@ import time_machine
 from conftest import query_of
 from fakeidp import CLIENT_ID
 from fakeidp import CLIENT_SECRET
+from fakeidp import new_key
+from fakeidp import public_jwk
 
 from blog import jwks
+
+ROTATED = new_key()
 
 
 def stored(client) -> dict:
@@ -94,7 +98,10 @@ def test_stored_token_must_match_session_identity(auth, client, change):
     assert "user" not in stored(client)
 
 
-@pytest.mark.parametrize("claims", [{"aud": "other"}, {"token_use": "access"}])
+@pytest.mark.parametrize(
+    "claims",
+    [{"aud": "other"}, {"azp": "other"}, {"token_use": "access"}, {"exp": str(2**31)}],
+)
 def test_stored_token_is_reverified_on_each_request(app, auth, client, claims):
     auth.login(**claims)
     assert client.get("/posts/").status_code == 302
@@ -348,7 +355,9 @@ def test_landing_page_trusts_no_redirect_parameter(client):
         assert response.status_code == 200 and "Location" not in response.headers
 
 
-def test_keys_unreachable_keeps_the_session_and_answers_503(app, auth, client, idp):
+def test_keys_unreachable_keeps_the_session_and_answers_503(
+    app, auth, client, idp, clock
+):
     auth.login()
     idp.jwks_status = 500  # a cold container: no keys cached, endpoint down
     response = client.get("/posts/")
@@ -356,7 +365,7 @@ def test_keys_unreachable_keeps_the_session_and_answers_503(app, auth, client, i
     assert b"not answering" in response.data
     assert not session_gone(app, client)
     idp.jwks_status = 200
-    jwks.get_cache(idp.jwks_url).tried_at = float("-inf")  # the retry is due
+    clock.advance(jwks.RETRY_WITHOUT_KEYS)  # the retry is due
     assert client.get("/posts/").status_code == 200
 
 
@@ -369,3 +378,58 @@ def test_pinned_jwks_url_spares_the_discovery_fetch(idp, tmp_path):
     AuthActions(client, idp).login()
     assert client.get("/posts/").status_code == 200
     assert idp.count("/openid-configuration") == 0 and idp.count("/jwks.json") == 1
+
+
+# --- security.md 44: a key rotated in while unknown kids are held back ----------------
+
+
+def probe_with_unknown_kid(app, idp) -> None:
+    """An attacker's token under a kid the pool never published: refused, refetched."""
+    token = idp.sign(idp.claims(), key=ROTATED, headers={"kid": "attacker-kid"})
+    headers = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/api/posts", headers=headers).status_code == 401
+
+
+def rotate_during_cooldown(app, idp, clock) -> None:
+    """Start the cool-down with an attacker's kid, then rotate the pool's key."""
+    clock.advance(1)
+    probe_with_unknown_kid(app, idp)
+    idp.keys.append(public_jwk(ROTATED, "key-2"))
+    clock.advance(1)
+
+
+def rotated_id_token(idp, sub: str) -> str:
+    return idp.sign(idp.claims(sub=sub), key=ROTATED, headers={"kid": "key-2"})
+
+
+def test_rotated_kid_during_cooldown_keeps_the_session_and_answers_503(
+    app, auth, client, idp, clock
+):
+    login_via_callback(auth)
+    rotate_during_cooldown(app, idp, clock)
+    # The member's token now has the new key (refreshed on another container).
+    set_tokens(client, id_token=rotated_id_token(idp, stored(client)["user"]["sub"]))
+    response = client.get("/posts/")
+    assert response.status_code == 503 and b"not answering" in response.data
+    assert not session_gone(app, client)
+    clock.advance(jwks.COOLDOWN)
+    assert client.get("/posts/").status_code == 200
+
+
+def test_refresh_signed_with_rotated_kid_during_cooldown_keeps_the_session(
+    app, auth, client, idp, clock
+):
+    login_via_callback(auth)
+    expire_id_token(auth, client)
+    rotate_during_cooldown(app, idp, clock)
+    sub = stored(client)["user"]["sub"]
+    idp.token_response = {
+        **refresh_answer(idp, sub),
+        "id_token": rotated_id_token(idp, sub),
+    }
+    response = client.get("/posts/")
+    assert response.status_code == 503 and b"not answering" in response.data
+    assert not session_gone(app, client)
+    clock.advance(jwks.COOLDOWN)
+    assert client.get("/posts/").status_code == 200
+    assert stored(client)["tokens"]["access_token"] == "new-access"

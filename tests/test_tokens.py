@@ -242,9 +242,16 @@ def test_audience_other_than_exactly_ours_is_rejected(idp, aud):
     assert rejected(idp, idp.id_token(aud=aud)).reason in {"claims", "audience"}
 
 
+@pytest.mark.parametrize("azp", [
+    "other456", "", [CLIENT_ID], CLIENT_ID.upper(), 7,
+], ids=["other-client", "empty", "list", "case-change", "int"])
+def test_authorized_party_other_than_ours_is_rejected(idp, azp):
+    assert rejected(idp, idp.id_token(azp=azp)).reason == "audience"
+
+
 @pytest.mark.parametrize("overrides", [
-    {"aud": CLIENT_ID}, {"aud": [CLIENT_ID]}, {"aud": CLIENT_ID, "azp": "other456"},
-], ids=["string", "single-item-list", "azp-not-ours-accepted-as-aud-is-exactly-ours"])
+    {"aud": CLIENT_ID}, {"aud": [CLIENT_ID]}, {"aud": CLIENT_ID, "azp": CLIENT_ID},
+], ids=["string", "single-item-list", "azp-ours"])
 def test_audience_exactly_ours_is_accepted(idp, overrides):
     assert verify(idp, idp.id_token(**overrides))["aud"] == overrides["aud"]
 
@@ -259,6 +266,46 @@ def test_missing_required_claim_is_rejected(idp, claim):
 @pytest.mark.parametrize("sub", ["", 42, ["user"]], ids=["empty", "int", "list"])
 def test_bad_sub_is_rejected(idp, sub):
     assert rejected(idp, hand_signed(idp, sub=sub)).reason in {"claims", "subject"}
+
+
+DATE_CLAIMS = ["exp", "iat", "nbf", "auth_time"]
+NOT_NUMBERS = ["string", "true", "false", "null", "infinity"]
+
+
+def with_date(idp, claim: str, kind: str, **claims) -> dict:
+    """Claims whose `claim` holds a sound time in a type RFC 7519 does not allow."""
+    claims = idp.claims(nbf=int(time.time()), **claims)
+    sound = claims[claim]
+    value = {"string": str(sound), "true": True, "false": False, "null": None,
+             "infinity": float("inf")}[kind]
+    return {**claims, claim: value}  # idp.claims() would drop a None
+
+
+@pytest.mark.parametrize("kind", NOT_NUMBERS)
+@pytest.mark.parametrize("claim", DATE_CLAIMS)
+def test_id_token_date_that_is_not_a_json_number_is_rejected(idp, claim, kind):
+    token = rsa_signed(idp.key, GOOD, with_date(idp, claim, kind))
+    error = rejected(idp, token)
+    assert type(error) is InvalidToken and error.reason == "claims"
+
+
+@pytest.mark.parametrize("kind", NOT_NUMBERS)
+@pytest.mark.parametrize("claim", DATE_CLAIMS)
+def test_access_token_date_that_is_not_a_json_number_is_rejected(idp, claim, kind):
+    claims = with_date(idp, claim, kind, token_use="access", aud=None,
+                       client_id=CLIENT_ID)
+    with pytest.raises(InvalidToken) as info:
+        tokens.verify_access_token(rsa_signed(idp.key, GOOD, claims),
+                                   jwks_url=idp.jwks_url, issuer=idp.issuer,
+                                   client_ids=[CLIENT_ID])
+    assert type(info.value) is InvalidToken and info.value.reason == "claims"
+
+
+def test_dates_may_be_fractional_seconds(idp):
+    now = time.time()
+    claims = idp.claims(iat=now - 0.5, nbf=now - 0.5, auth_time=now - 0.5,
+                        exp=now + 3600.5)
+    assert verify(idp, idp.sign(claims))["exp"] == claims["exp"]
 
 
 @pytest.fixture

@@ -139,6 +139,15 @@ def test_user_pool_and_client(template):
     assert resource(template, "UserPoolDomain")["UserPoolId"] == {"Ref": "UserPool"}
 
 
+def test_tokens_live_15_minutes_and_refresh_tokens_30_days(template):
+    """A revoked refresh token's access tokens work on the API for 15 min at most."""
+    client = resource(template, "UserPoolClient")
+    assert (client["IdTokenValidity"], client["AccessTokenValidity"]) == (15, 15)
+    assert client["RefreshTokenValidity"] == 30  # Cognito's default, kept
+    assert client["TokenValidityUnits"] == {
+        "IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "days"}
+
+
 def test_outputs(template):
     outputs = template["Outputs"]
     assert outputs["BlogUrl"]["Value"] == {"Fn::Sub": BASE_URL["Fn::Sub"] + "/"}
