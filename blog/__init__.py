@@ -11,7 +11,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the blog from BLOG_* environment variables (and `test_config` in tests)."""
     from . import api
     from . import auth
-    from . import cognito
     from . import config
     from . import csrf
     from . import errors
@@ -41,8 +40,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from . import local
 
         local.init_app(app)
-    else:
-        cognito.register(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(posts.bp)

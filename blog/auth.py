@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from authlib.integrations.base_client import OAuthError
 from flask import Blueprint
 from flask import current_app
 from flask import g
@@ -41,21 +40,26 @@ def login() -> Any:
     if next_path:
         session["next"] = next_path
     redirect_uri = current_app.config["BASE_URL"] + "/auth/authorize"
-    return cognito.client.authorize_redirect(
-        redirect_uri, nonce=secrets.token_urlsafe(32)
-    )
+    from .oauth_client import client  # here: authlib only for signing in
+
+    return client().authorize_redirect(redirect_uri, nonce=secrets.token_urlsafe(32))
 
 
 @bp.get("/authorize")
 def authorize() -> Any:
     """The redirect_uri: exchange the code, verify the ID token, start a new session."""
+    from .oauth_client import OAuthError
+    from .oauth_client import client  # here: authlib only for signing in
+
     try:
-        token = cognito.client.authorize_access_token(leeway=LEEWAY)
+        token = client().authorize_access_token(leeway=LEEWAY)
+    except OAuthError as error:  # a refused, forged or replayed callback
+        raise cognito.SignInRefused(error.error) from None
     except ValueError:  # authlib: the token endpoint answered something not JSON
         raise cognito.ProviderError() from None
     claims = token.get("userinfo")
     if not claims:  # authlib verifies only when the state held a nonce: fail closed
-        raise OAuthError(error="missing_id_token")
+        raise cognito.SignInRefused("missing_id_token")
     next_path = session.get("next")
     # A new session id (no fixation). Flask-Session's regenerate() skips a session it
     # deems empty, as this one is once authlib has popped its state: mark it first.
@@ -88,8 +92,8 @@ def logout() -> Any:
     return redirect(cognito.logout_url())
 
 
-@bp.errorhandler(OAuthError)
-def sign_in_failed(error: OAuthError) -> Any:
+@bp.errorhandler(cognito.SignInRefused)
+def sign_in_failed(error: cognito.SignInRefused) -> Any:
     """A refused, forged, replayed or failed callback: a page, never a 500."""
     log.warning("sign-in failed: %s", error.error)
     session.pop("next", None)
@@ -207,7 +211,12 @@ def refresh_tokens(tokens: dict) -> dict | None:
         claims = cognito.verify_id_token(fresh.get("id_token"))
     except KeysUnavailable:  # a new key that cannot be fetched yet: keep the session
         raise cognito.ProviderUnavailable() from None
-    except (OAuthError, InvalidToken, requests.RequestException, ValueError) as error:
+    except (
+        cognito.RefreshRefused,
+        InvalidToken,
+        requests.RequestException,
+        ValueError,
+    ) as error:
         log.warning("token refresh failed: %s", type(error).__name__)
         return None
     # Cognito sends a new refresh token only when it rotates them.

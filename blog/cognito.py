@@ -1,7 +1,9 @@
-"""The blog's client of the Cognito user pool: authlib, pinned to one issuer.
+"""The blog's side of the Cognito user pool, pinned to one issuer.
 
-authlib runs the authorization-code flow (state, nonce, PKCE, code exchange); our own
-verifier checks the ID token, and discovery is refused unless it names our issuer.
+Discovery (refused unless it names our issuer and the pool's origins), ID-token
+verification, refresh, revocation and the logout URL: what guarded pages need, without
+authlib. The sign-in flow itself (authlib) is in `oauth_client`, imported only by the
+login views.
 """
 
 from __future__ import annotations
@@ -12,13 +14,9 @@ from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
 import requests
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.flask_client import FlaskOAuth2App
-from authlib.integrations.flask_client import OAuth
 from flask import Flask
 from flask import current_app
 from werkzeug.exceptions import HTTPException
-from werkzeug.local import LocalProxy
 
 from . import tokens
 from .config import LOOPBACK_HOSTS
@@ -54,40 +52,43 @@ class ProviderUnavailable(HTTPException):
     )
 
 
-class CognitoApp(FlaskOAuth2App):
-    """authlib's Flask client, with pinned discovery and our ID-token verifier."""
+class SignInRefused(Exception):
+    """The callback cannot sign anyone in; `error` is a short reason safe to log."""
 
-    def load_server_metadata(self) -> dict[str, Any]:
-        """Load discovery once; refuse a foreign issuer or endpoint (security.md 12)."""
-        if "_loaded_at" in self.server_metadata:
-            return self.server_metadata
-        metadata = super().load_server_metadata()
-        problem = metadata_problem(metadata, current_app.config)
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class RefreshRefused(Exception):
+    """Cognito refused the refresh token (revoked, expired or unknown)."""
+
+
+METADATA = "blog.cognito.metadata"  # app.extensions key: the checked discovery
+
+
+def metadata() -> dict[str, Any]:
+    """This app's discovery document, fetched once and pinned to our issuer."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if METADATA not in app.extensions:
+        response = requests.get(
+            app.config["COGNITO_METADATA_URL"], timeout=TIMEOUT, allow_redirects=False
+        )
+        response.raise_for_status()
+        try:
+            document = response.json()
+        except ValueError:
+            document = None
+        problem = (
+            metadata_problem(document, app.config)
+            if isinstance(document, dict)
+            else "not a JSON object"
+        )
         if problem:
-            self.server_metadata.pop("_loaded_at", None)
             log.error("discovery document refused: %s", problem)
             raise ProviderError()
-        return metadata
-
-    def parse_id_token(
-        self,
-        token: dict,
-        nonce: str,
-        claims_options: Any = None,
-        claims_cls: Any = None,
-        leeway: int = tokens.LEEWAY,
-    ) -> dict:
-        """Called by `authorize_access_token`: verify with nonce and at_hash."""
-        try:
-            return verify_id_token(
-                token["id_token"], nonce=nonce, access_token=token.get("access_token")
-            )
-        except tokens.KeysUnavailable:
-            raise ProviderUnavailable() from None
-        except tokens.InvalidToken as error:
-            raise OAuthError(
-                error="invalid_id_token", description=error.reason
-            ) from None
+        app.extensions[METADATA] = document
+    return app.extensions[METADATA]
 
 
 def metadata_problem(metadata: dict, config: Any) -> str | None:
@@ -111,36 +112,14 @@ def metadata_problem(metadata: dict, config: Any) -> str | None:
 
 
 def register(app: Flask) -> None:
-    """Create this app's own authlib registry (never shared between apps)."""
-    oauth = OAuth(app)
-    oauth.register(
-        "cognito",
-        client_cls=CognitoApp,
-        client_id=app.config["COGNITO_CLIENT_ID"],
-        client_secret=app.config["COGNITO_CLIENT_SECRET"],
-        server_metadata_url=app.config["COGNITO_METADATA_URL"],
-        client_kwargs={
-            "scope": "openid email profile",
-            "code_challenge_method": "S256",
-            "token_endpoint_auth_method": "client_secret_basic",
-            "default_timeout": TIMEOUT,
-        },
-    )
-
-
-def _client() -> CognitoApp:
-    return current_app.extensions["authlib.integrations.flask_client"].cognito
-
-
-client: CognitoApp = LocalProxy(_client)  # type: ignore[assignment]
+    """Forget what was learnt from the pool's settings (local mode binds them late)."""
+    app.extensions.pop(METADATA, None)
+    app.extensions.pop("authlib.integrations.flask_client", None)
 
 
 def jwks_url() -> str:
     """BLOG_COGNITO_JWKS_URL, else the pinned discovery's jwks_uri."""
-    return (
-        current_app.config.get("COGNITO_JWKS_URL")
-        or client.load_server_metadata()["jwks_uri"]
-    )
+    return current_app.config.get("COGNITO_JWKS_URL") or metadata()["jwks_uri"]
 
 
 def verify_id_token(token: object, **checks: Any) -> dict:
@@ -158,17 +137,17 @@ def verify_id_token(token: object, **checks: Any) -> dict:
 def refresh(refresh_token: str) -> dict:
     """Trade a refresh token for new tokens.
 
-    Raises `OAuthError` when refused, `requests.RequestException` when unreachable
-    and `ValueError` when the answer is not JSON.
+    Raises `RefreshRefused` when refused, `requests.RequestException` when
+    unreachable and `ValueError` when the answer is not JSON.
     """
     response = post_as_client(
-        client.load_server_metadata()["token_endpoint"],
+        metadata()["token_endpoint"],
         {"grant_type": "refresh_token", "refresh_token": refresh_token},
     )
     body = response.json()
     if response.status_code != 200 or not isinstance(body, dict):
-        raise OAuthError(
-            error=str(body.get("error") if isinstance(body, dict) else body)
+        raise RefreshRefused(
+            str(body.get("error") if isinstance(body, dict) else body)
         )
     return body
 
