@@ -14,10 +14,11 @@ from cachelib import FileSystemCache
 from flask import Flask
 from flask import Request
 from flask import Response
+from flask import request
 from flask import session
-from flask_session import Session
 from flask_session.base import ServerSideSession
 from flask_session.base import ServerSideSessionInterface
+from flask_session.cachelib import CacheLibSessionInterface
 from itsdangerous import want_bytes
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -39,7 +40,39 @@ def init_app(app: Flask) -> None:
         app.config["SESSION_TYPE"] = "cachelib"
         app.config["SESSION_CACHELIB"] = FileSystemCache(
             os.path.join(app.instance_path, "sessions"), threshold=10_000)
-    Session().init_app(app)
+    app.session_interface = CacheLibSessions(
+        app, app.config["SESSION_CACHELIB"], permanent=app.config["SESSION_PERMANENT"])
+
+
+class Sessions(ServerSideSessionInterface):
+    """Flask-Session's interface, ending a session by touching only what exists.
+
+    Flask-Session deletes an emptied session's record and cookie even when neither
+    exists, e.g. when `login_required` clears the new session of a visitor who sent no
+    cookie: a store write per anonymous hit. Both backends' interfaces derive from this.
+    """
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        """Save as Flask-Session does, except that an emptied session goes to `end`."""
+        if session or not session.modified:
+            super().save_session(app, session, response)
+        else:
+            self.end(app, session, response)
+
+    def end(self, app: Flask, session: Any, response: Response) -> None:
+        """Delete the session's record if it was stored, its cookie if one was sent."""
+        sent = request.cookies.get(self.get_cookie_name(app))
+        response.vary.add("Cookie")
+        if sent == session.sid:  # open_session found this id in the store
+            self._delete_session(self._get_store_id(session.sid))
+        if sent:
+            response.delete_cookie(self.get_cookie_name(app),
+                                   domain=self.get_cookie_domain(app),
+                                   path=self.get_cookie_path(app))
+
+
+class CacheLibSessions(Sessions, CacheLibSessionInterface):
+    """Flask-Session's cachelib backend (the filesystem store)."""
 
 
 class SessionsUnavailable(ServiceUnavailable):
@@ -79,7 +112,7 @@ def store_errors_as_503() -> Iterator[None]:
         raise SessionsUnavailable() from error
 
 
-class DynamoDBSessions(ServerSideSessionInterface):
+class DynamoDBSessions(Sessions):
     """Flask-Session's DynamoDB backend, redone for a table made by serverless.yml.
 
     Unlike Flask-Session's it never calls CreateTable, treats items past `expiration` as
