@@ -65,10 +65,15 @@ class Sessions(ServerSideSessionInterface):
         response.vary.add("Cookie")
         if sent == session.sid:  # open_session found this id in the store
             self._delete_session(self._get_store_id(session.sid))
-        if sent:
-            response.delete_cookie(self.get_cookie_name(app),
-                                   domain=self.get_cookie_domain(app),
-                                   path=self.get_cookie_path(app))
+        if sent:  # with the attributes it was set with: browsers ignore a __Host-
+            response.delete_cookie(  # cookie without Secure, deletions included
+                self.get_cookie_name(app),
+                domain=self.get_cookie_domain(app),
+                path=self.get_cookie_path(app),
+                secure=self.get_cookie_secure(app),
+                httponly=self.get_cookie_httponly(app),
+                samesite=self.get_cookie_samesite(app),
+            )
 
 
 class CacheLibSessions(Sessions, CacheLibSessionInterface):
