@@ -39,7 +39,8 @@ def init_app(app: Flask) -> None:
         # Flask-Session 0.8's own "filesystem" type is deprecated; cachelib's is not.
         app.config["SESSION_TYPE"] = "cachelib"
         app.config["SESSION_CACHELIB"] = FileSystemCache(
-            os.path.join(app.instance_path, "sessions"), threshold=10_000)
+            os.path.join(app.instance_path, "sessions"),
+            threshold=app.config.get("SESSION_FILE_THRESHOLD", 10_000))
     app.session_interface = CacheLibSessions(
         app, app.config["SESSION_CACHELIB"], permanent=app.config["SESSION_PERMANENT"])
 
