@@ -23,6 +23,7 @@ from itsdangerous import want_bytes
 from werkzeug.exceptions import ServiceUnavailable
 
 log = logging.getLogger(__name__)
+LOGIN_LIFETIME = timedelta(minutes=10)  # a login in progress, in the filesystem store
 
 
 def init_app(app: Flask) -> None:
@@ -38,7 +39,7 @@ def init_app(app: Flask) -> None:
     if kind == "filesystem":
         # Flask-Session 0.8's own "filesystem" type is deprecated; cachelib's is not.
         app.config["SESSION_TYPE"] = "cachelib"
-        app.config["SESSION_CACHELIB"] = FileSystemCache(
+        app.config["SESSION_CACHELIB"] = SessionFiles(
             os.path.join(app.instance_path, "sessions"),
             threshold=app.config.get("SESSION_FILE_THRESHOLD", 10_000))
     app.session_interface = CacheLibSessions(
@@ -78,7 +79,38 @@ class Sessions(ServerSideSessionInterface):
 
 
 class CacheLibSessions(Sessions, CacheLibSessionInterface):
-    """Flask-Session's cachelib backend (the filesystem store)."""
+    """Flask-Session's cachelib backend (the filesystem store).
+
+    A session without a user, a login in progress, is kept for LOGIN_LIFETIME only.
+    """
+
+    def _upsert_session(self, session_lifetime: timedelta, session: Any,
+                        store_id: str) -> None:
+        if "user" not in session:
+            session_lifetime = min(session_lifetime, LOGIN_LIFETIME)
+        super()._upsert_session(session_lifetime, session, store_id)
+
+
+class SessionFiles(FileSystemCache):
+    """cachelib's FileSystemCache, except that it never deletes a live session.
+
+    Past `threshold` entries, cachelib deletes the expired ones and then the oldest
+    live ones, members' included: 10,000 anonymous GET /auth/login requests would log
+    everybody out. Here a write past `threshold` deletes only expired entries, scanning
+    the folder at most once a minute. With the defaults (threshold 10,000, logins in
+    progress kept 10 minutes, members' sessions 12 hours from their last write) the
+    folder holds the members' sessions and the logins begun in the last 10 minutes or
+    so, more than 10,000 files if that many are live; nothing live is ever evicted.
+    """
+
+    prune_every = 60  # seconds between two scans of the folder
+    pruned_at = float("-inf")
+
+    def _prune(self) -> None:
+        now = time.time()
+        if self._over_threshold() and now - self.pruned_at >= self.prune_every:
+            self.pruned_at = now
+            self._remove_expired(now)
 
 
 class SessionsUnavailable(ServiceUnavailable):
