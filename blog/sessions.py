@@ -14,14 +14,16 @@ from cachelib import FileSystemCache
 from flask import Flask
 from flask import Request
 from flask import Response
+from flask import request
 from flask import session
-from flask_session import Session
 from flask_session.base import ServerSideSession
 from flask_session.base import ServerSideSessionInterface
+from flask_session.cachelib import CacheLibSessionInterface
 from itsdangerous import want_bytes
 from werkzeug.exceptions import ServiceUnavailable
 
 log = logging.getLogger(__name__)
+LOGIN_LIFETIME = timedelta(minutes=10)  # a login in progress, in the filesystem store
 
 
 def init_app(app: Flask) -> None:
@@ -37,9 +39,78 @@ def init_app(app: Flask) -> None:
     if kind == "filesystem":
         # Flask-Session 0.8's own "filesystem" type is deprecated; cachelib's is not.
         app.config["SESSION_TYPE"] = "cachelib"
-        app.config["SESSION_CACHELIB"] = FileSystemCache(
-            os.path.join(app.instance_path, "sessions"), threshold=10_000)
-    Session().init_app(app)
+        app.config["SESSION_CACHELIB"] = SessionFiles(
+            os.path.join(app.instance_path, "sessions"),
+            threshold=app.config.get("SESSION_FILE_THRESHOLD", 10_000))
+    app.session_interface = CacheLibSessions(
+        app, app.config["SESSION_CACHELIB"], permanent=app.config["SESSION_PERMANENT"])
+
+
+class Sessions(ServerSideSessionInterface):
+    """Flask-Session's interface, ending a session by touching only what exists.
+
+    Flask-Session deletes an emptied session's record and cookie even when neither
+    exists, e.g. when `login_required` clears the new session of a visitor who sent no
+    cookie: a store write per anonymous hit. Both backends' interfaces derive from this.
+    """
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        """Save as Flask-Session does, except that an emptied session goes to `end`."""
+        if session or not session.modified:
+            super().save_session(app, session, response)
+        else:
+            self.end(app, session, response)
+
+    def end(self, app: Flask, session: Any, response: Response) -> None:
+        """Delete the session's record if it was stored, its cookie if one was sent."""
+        sent = request.cookies.get(self.get_cookie_name(app))
+        response.vary.add("Cookie")
+        if sent == session.sid:  # open_session found this id in the store
+            self._delete_session(self._get_store_id(session.sid))
+        if sent:  # with the attributes it was set with: browsers ignore a __Host-
+            response.delete_cookie(  # cookie without Secure, deletions included
+                self.get_cookie_name(app),
+                domain=self.get_cookie_domain(app),
+                path=self.get_cookie_path(app),
+                secure=self.get_cookie_secure(app),
+                httponly=self.get_cookie_httponly(app),
+                samesite=self.get_cookie_samesite(app),
+            )
+
+
+class CacheLibSessions(Sessions, CacheLibSessionInterface):
+    """Flask-Session's cachelib backend (the filesystem store).
+
+    A session without a user, a login in progress, is kept for LOGIN_LIFETIME only.
+    """
+
+    def _upsert_session(self, session_lifetime: timedelta, session: Any,
+                        store_id: str) -> None:
+        if "user" not in session:
+            session_lifetime = min(session_lifetime, LOGIN_LIFETIME)
+        super()._upsert_session(session_lifetime, session, store_id)
+
+
+class SessionFiles(FileSystemCache):
+    """cachelib's FileSystemCache, except that it never deletes a live session.
+
+    Past `threshold` entries, cachelib deletes the expired ones and then the oldest
+    live ones, members' included: 10,000 anonymous GET /auth/login requests would log
+    everybody out. Here a write past `threshold` deletes only expired entries, scanning
+    the folder at most once a minute. With the defaults (threshold 10,000, logins in
+    progress kept 10 minutes, members' sessions 12 hours from their last write) the
+    folder holds the members' sessions and the logins begun in the last 10 minutes or
+    so, more than 10,000 files if that many are live; nothing live is ever evicted.
+    """
+
+    prune_every = 60  # seconds between two scans of the folder
+    pruned_at = float("-inf")
+
+    def _prune(self) -> None:
+        now = time.time()
+        if self._over_threshold() and now - self.pruned_at >= self.prune_every:
+            self.pruned_at = now
+            self._remove_expired(now)
 
 
 class SessionsUnavailable(ServiceUnavailable):
@@ -79,7 +150,7 @@ def store_errors_as_503() -> Iterator[None]:
         raise SessionsUnavailable() from error
 
 
-class DynamoDBSessions(ServerSideSessionInterface):
+class DynamoDBSessions(Sessions):
     """Flask-Session's DynamoDB backend, redone for a table made by serverless.yml.
 
     Unlike Flask-Session's it never calls CreateTable, treats items past `expiration` as
