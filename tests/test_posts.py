@@ -13,6 +13,8 @@ import pytest
 import time_machine
 from flask import Flask
 
+from blog.markdown import prepare
+from blog.storage import Author
 from blog.storage import Post
 from blog.storage import get_store
 from blog.storage import sqlite
@@ -23,7 +25,8 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 def add_post(app: Flask, title: str = "Hello", body: str = "Some *text*",
              username: str = "alice") -> Post:
     with app.app_context():
-        return get_store().create_post(title, body, f"sub-{username}", username)
+        author = Author(app.config["COGNITO_ISSUER"], f"sub-{username}")
+        return get_store().create_post(title, body, prepare(body), author, username)
 
 
 def stored(app: Flask, post_id: str) -> Post | None:

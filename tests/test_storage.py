@@ -15,7 +15,10 @@ import time_machine
 from flask import Flask
 from moto import mock_aws
 
+from blog.markdown import prepare
+from blog.storage import Author
 from blog.storage import BadCursor
+from blog.storage import Post
 from blog.storage import Store
 from blog.storage import Unavailable
 from blog.storage import dynamodb
@@ -24,12 +27,25 @@ from blog.storage import rfc3339
 from blog.storage import sqlite
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
+ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool"
+A, B = Author(ISSUER, "sub-a"), Author(ISSUER, "sub-b")
+
+
+def create(store: Store, title: str = "T", body: str = "B", author: Author = A,
+           name: str = "alice") -> Post:
+    """Save a post as the views do: its body rendered first."""
+    return store.create_post(title, body, prepare(body), author, name)
+
+
+def update(store: Store, post_id: str, title: str, body: str,
+           author: Author) -> Post | None:
+    return store.update_post(post_id, title, body, prepare(body), author)
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
 def store(request, tmp_path, monkeypatch) -> Iterator[Store]:
     if request.param == "sqlite":
-        store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"))
+        store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"), ISSUER)
         yield store
         store.close()
     else:
@@ -37,17 +53,17 @@ def store(request, tmp_path, monkeypatch) -> Iterator[Store]:
             monkeypatch.setenv(name, "testing")  # fake credentials for moto
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         with mock_aws():
-            store = dynamodb.DynamoDBStore(dynamodb.connect().Table("posts"))
+            store = dynamodb.DynamoDBStore(dynamodb.connect().Table("posts"), ISSUER)
             store.init_db()
             yield store
 
 
-def make_posts(store: Store, count: int, author: str = "sub-a") -> list[str]:
+def make_posts(store: Store, count: int) -> list[str]:
     """Create `count` posts one millisecond apart; return their ids, oldest first."""
     with time_machine.travel(1_700_000_000, tick=False) as clock:
         ids = []
         for n in range(count):
-            ids.append(store.create_post(f"Post {n}", "body", author, "alice").id)
+            ids.append(create(store, f"Post {n}", "body").id)
             clock.shift(0.001)
     return ids
 
@@ -64,42 +80,42 @@ def all_pages(store: Store, limit: int) -> list[list[str]]:
 def test_create_and_get(store: Store) -> None:
     moment = datetime(2023, 11, 14, 22, 13, 20, 123000, UTC)
     with time_machine.travel(moment, tick=False):
-        post = store.create_post("Title", "# Body", "sub-a", "alice")
+        post = create(store, "Title", "# Body")
     assert store.get_post(post.id) == post
     assert (post.title, post.body, post.author_sub, post.author_name) == (
         "Title", "# Body", "sub-a", "alice")
     assert post.created_at == post.updated_at == 1_700_000_000_123
     assert rfc3339(post.created_at) == "2023-11-14T22:13:20.123Z"
-    assert len(post.id) == 36 and post.id != store.create_post("T", "B", "s", "n").id
+    assert len(post.id) == 36 and post.id != create(store).id
 
 
 def test_update_by_author(store: Store) -> None:
     with time_machine.travel(1_700_000_000, tick=False) as clock:
-        post = store.create_post("Old", "old", "sub-a", "alice")
+        post = create(store, "Old", "old")
         clock.shift(5)
-        updated = store.update_post(post.id, "New", "new", "sub-a")
+        updated = update(store, post.id, "New", "new", A)
     assert updated is not None and (updated.title, updated.body) == ("New", "new")
     assert updated.updated_at == post.created_at + 5000 == updated.created_at + 5000
     assert store.get_post(post.id) == updated
 
 
 def test_update_by_someone_else_changes_nothing(store: Store) -> None:
-    post = store.create_post("Mine", "mine", "sub-a", "alice")
-    assert store.update_post(post.id, "Theirs", "theirs", "sub-b") is None
+    post = create(store, "Mine", "mine")
+    assert update(store, post.id, "Theirs", "theirs", B) is None
     assert store.get_post(post.id) == post
 
 
 def test_delete_by_author_only(store: Store) -> None:
-    post = store.create_post("T", "B", "sub-a", "alice")
-    assert store.delete_post(post.id, "sub-b") is False
+    post = create(store, "T", "B")
+    assert store.delete_post(post.id, B) is False
     assert store.get_post(post.id) == post
-    assert store.delete_post(post.id, "sub-a") is True
+    assert store.delete_post(post.id, A) is True
     assert store.get_post(post.id) is None
-    assert store.delete_post(post.id, "sub-a") is False
+    assert store.delete_post(post.id, A) is False
 
 
 def test_moderator_delete(store: Store) -> None:
-    post = store.create_post("T", "B", "sub-a", "alice")
+    post = create(store, "T", "B")
     assert store.delete_post(post.id, None) is True
     assert store.get_post(post.id) is None
 
@@ -107,10 +123,10 @@ def test_moderator_delete(store: Store) -> None:
 @pytest.mark.parametrize("post_id", [UNKNOWN, "{upper}", "{id}0", "1", "", "../x",
                                      "' OR 1=1 --", "{id}' OR '1'='1", "x" * 3000])
 def test_unknown_or_malformed_ids(store: Store, post_id: str) -> None:
-    post = store.create_post("T", "B", "sub-a", "alice")
+    post = create(store, "T", "B")
     post_id = post_id.format(id=post.id, upper=post.id.upper())
     assert store.get_post(post_id) is None
-    assert store.update_post(post_id, "x", "y", "sub-a") is None
+    assert update(store, post_id, "x", "y", A) is None
     assert store.delete_post(post_id, None) is False
     assert store.get_post(post.id) == post
 
@@ -142,7 +158,7 @@ def test_empty_store(store: Store) -> None:
 
 def test_same_millisecond_posts_page_deterministically(store: Store) -> None:
     with time_machine.travel(1_700_000_000, tick=False):
-        ids = {store.create_post(f"P{n}", "b", "s", "n").id for n in range(7)}
+        ids = {create(store, f"P{n}", "b").id for n in range(7)}
     one_by_one = sum(all_pages(store, 1), [])
     assert len(one_by_one) == 7 and set(one_by_one) == ids
     assert sum(all_pages(store, 3), []) == one_by_one
@@ -172,16 +188,16 @@ def test_locked_database_is_503(tmp_path, monkeypatch) -> None:
     other = sqlite3.connect(tmp_path / "posts.sqlite3")
     other.execute("BEGIN EXCLUSIVE")
     with pytest.raises(Unavailable) as error:
-        store.create_post("T", "B", "sub-a", "alice")
+        create(store, "T", "B")
     assert error.value.code == 503
     other.rollback()
-    assert store.create_post("T", "B", "sub-a", "alice").title == "T"
+    assert create(store, "T", "B").title == "T"
 
 
 def test_readers_are_not_blocked_by_a_writer(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(sqlite, "TIMEOUT", 0.05)
     store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"))
-    post = store.create_post("T", "B", "sub-a", "alice")
+    post = create(store, "T", "B")
     writer = sqlite3.connect(tmp_path / "posts.sqlite3")
     writer.execute("BEGIN EXCLUSIVE")
     reader = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"))
@@ -194,7 +210,7 @@ def test_get_store_is_one_per_app_context(app: Flask) -> None:
     with app.app_context():
         first = get_store()
         assert get_store() is first
-        first.create_post("T", "B", "sub-a", "alice")
+        create(first, "T", "B")
     with pytest.raises(sqlite3.ProgrammingError):
         first.list_posts(None, 1)  # closed at teardown
     with app.app_context():
