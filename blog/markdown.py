@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import nh3
-from markupsafe import Markup
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 # A parser holds no app state; building it once per process keeps rendering cheap.
 PARSER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
@@ -29,8 +29,8 @@ HTML_MAX = 150_000  # UTF-8 bytes: body, HTML and the rest fit one 400 KB Dynamo
 EXCERPT_LENGTH = 240
 SLOW = ("Its Markdown takes too long to format: simplify long runs of symbols such as "
         "[, ![, *, _ or `, or put such text in a code block.")
-LARGE = ("It would be over {max:,} bytes once formatted (it makes {size:,}): characters "
-         "such as & and < grow when formatted, so shorten it.")
+LARGE = ("It would be over {max:,} bytes once formatted (it makes {size:,}): "
+         "characters such as & and < grow when formatted, so shorten it.")
 
 
 class TooComplex(ValueError):

@@ -150,4 +150,5 @@ class SqliteStore:
         return "author_sub = ? AND (author_iss = ? OR (author_iss IS NULL AND ?))"
 
     def author_values(self, author: Author) -> tuple[str, str, bool]:
-        return author.sub, author.iss, self.issuer is not None and author.iss == self.issuer
+        legacy = self.issuer is not None and author.iss == self.issuer
+        return author.sub, author.iss, legacy
