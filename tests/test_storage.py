@@ -15,6 +15,7 @@ import time_machine
 from flask import Flask
 from moto import mock_aws
 
+from blog import markdown
 from blog.markdown import prepare
 from blog.storage import Author
 from blog.storage import BadCursor
@@ -224,3 +225,120 @@ def test_init_db_command(app: Flask) -> None:
     assert result.exit_code == 0 and "ready" in result.output
     assert os.path.exists(path)
     assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0  # idempotent
+
+
+# --- authorship is the issuer and sub together (security.md 25) ---
+
+OTHER_POOL = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other"
+
+
+def test_the_same_sub_from_another_issuer_is_not_the_author(store: Store) -> None:
+    post = create(store, "Mine", "mine")
+    impostor = Author(OTHER_POOL, A.sub)
+    assert update(store, post.id, "Theirs", "theirs", impostor) is None
+    assert store.delete_post(post.id, impostor) is False
+    assert store.get_post(post.id) == post and post.author == A
+    assert update(store, post.id, "Still mine", "mine", A) is not None
+
+
+# --- Markdown is rendered when a post is saved, never when it is read ---
+
+def refuse_to_parse(monkeypatch) -> None:
+    """From now on the Markdown parser fails: what still works never parsed."""
+    def parse(*args, **kwargs):
+        raise AssertionError("Markdown parsed during a read")
+    monkeypatch.setattr(markdown.PARSER, "parse", parse)
+
+
+def test_posts_keep_their_html_and_excerpt(store: Store, monkeypatch) -> None:
+    post = create(store, "T", "# Hi\n\n*there* <b>x</b>")
+    refuse_to_parse(monkeypatch)
+    stored = store.get_post(post.id)
+    assert stored == post
+    assert stored.body_html == (
+        "<h1>Hi</h1>\n<p><em>there</em> &lt;b&gt;x&lt;/b&gt;</p>\n")
+    assert stored.excerpt == "Hi there <b>x</b>"
+    assert store.list_posts(None, 10) == ([post], None)
+    monkeypatch.undo()
+    updated = update(store, post.id, "T", "**new**", A)
+    assert store.get_post(post.id).body_html == "<p><strong>new</strong></p>\n"
+    assert updated.excerpt == "new"
+
+
+def add_old_post(store: Store, post_id: str = UNKNOWN,
+                 body: str = "# Old *one*") -> None:
+    """A post as the version before this one saved it: no issuer, HTML or excerpt."""
+    old = {"id": post_id, "title": "Old", "body": body, "author_sub": "sub-a",
+           "author_name": "alice", "created_at": 1_600_000_000_000,
+           "updated_at": 1_600_000_000_000}
+    if isinstance(store, sqlite.SqliteStore):
+        with store.db:
+            store.db.execute(f"INSERT INTO post ({', '.join(old)}) VALUES"
+                             f" ({', '.join('?' * len(old))})", tuple(old.values()))
+    else:
+        store.table.put_item(Item={**old, "kind": "post"})
+
+
+def test_an_old_post_is_rendered_on_its_first_read_only(store: Store,
+                                                       monkeypatch) -> None:
+    add_old_post(store)
+    first = store.get_post(UNKNOWN)
+    assert first.body_html == "<h1>Old <em>one</em></h1>\n"
+    assert first.excerpt == "Old one"
+    assert first.author == A  # written by the pool the app is configured with
+    refuse_to_parse(monkeypatch)
+    assert store.get_post(UNKNOWN) == first
+    assert store.list_posts(None, 10) == ([first], None)
+    monkeypatch.undo()
+    assert update(store, UNKNOWN, "Old", "x", Author(OTHER_POOL, "sub-a")) is None
+    assert store.delete_post(UNKNOWN, Author(OTHER_POOL, "sub-a")) is False
+
+
+def test_an_old_post_stays_editable_by_its_author(store: Store) -> None:
+    add_old_post(store)
+    assert update(store, UNKNOWN, "New", "new", A).body_html == "<p>new</p>\n"
+    add_old_post(store, post_id=UNKNOWN.replace("0000-4", "0001-4"))
+    assert store.delete_post(UNKNOWN.replace("0000-4", "0001-4"), A) is True
+
+
+def test_an_old_body_too_complex_to_format_is_shown_as_typed(store: Store) -> None:
+    add_old_post(store, body="![" * 25_000)
+    post = store.get_post(UNKNOWN)
+    assert post.body_html == "<pre>" + "![" * 25_000 + "</pre>"
+    assert post.excerpt.startswith("![![") and len(post.excerpt) <= 241
+
+
+OLD_SCHEMA = """
+CREATE TABLE post (id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL,
+  author_sub TEXT NOT NULL, author_name TEXT NOT NULL, created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL);
+INSERT INTO post VALUES ('00000000-0000-4000-8000-000000000000', 'Old', '*hi*',
+  'sub-a', 'alice', 1600000000000, 1600000000000);
+"""
+
+
+def test_a_sqlite_file_from_before_keeps_working(tmp_path) -> None:
+    path = tmp_path / "posts.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.executescript(OLD_SCHEMA)
+    store = sqlite.SqliteStore(str(path), ISSUER)
+    assert store.get_post(UNKNOWN).body_html == "<p><em>hi</em></p>\n"
+    assert create(store, "New", "new").author == A
+    assert [post.title for post in store.list_posts(None, 10)[0]] == ["New", "Old"]
+    row = sqlite3.connect(path).execute(
+        "SELECT author_iss, body_html, excerpt FROM post WHERE id = ?",
+        (UNKNOWN,)).fetchone()
+    assert row == (ISSUER, "<p><em>hi</em></p>\n", "hi")  # written back
+    assert sqlite.SqliteStore(str(path), ISSUER).get_post(UNKNOWN).excerpt == "hi"
+
+
+def test_render_posts_command(app: Flask, monkeypatch) -> None:
+    path = os.path.join(app.instance_path, "posts.sqlite3")
+    os.makedirs(app.instance_path, exist_ok=True)
+    with sqlite3.connect(path) as old:
+        old.executescript(OLD_SCHEMA)
+    result = app.test_cli_runner().invoke(args=["render-posts"])
+    assert result.exit_code == 0 and "All 1 posts have their HTML" in result.output
+    refuse_to_parse(monkeypatch)
+    with app.app_context():
+        assert get_store().get_post(UNKNOWN).body_html == "<p><em>hi</em></p>\n"
