@@ -11,7 +11,8 @@ import sys
 import time
 
 SECTIONS = (
-    "verifier", "naive", "guarded", "lambda", "coldstart", "nopyc", "packaged",
+    "verifier", "naive", "guarded", "render", "lambda", "coldstart", "nopyc",
+    "packaged",
 )
 
 
@@ -122,11 +123,13 @@ def main() -> None:
 
     from . import guarded
     from . import naive
+    from . import render
     from . import verifier
 
     section("verifier", lambda: verifier.run(idp, args.quick))
     section("naive", lambda: naive.run(idp, args.quick))
     section("guarded", lambda: guarded.run(idp, args.quick))
+    section("render", lambda: render.run(idp, args.quick))
     if {"lambda", "coldstart", "nopyc", "packaged"} & set(args.only):
         from . import coldstart
         from . import lambda_warm

@@ -110,11 +110,15 @@ def blog_app(idp: FakeIdP, **extra: Any) -> Any:
 
 
 def seed_posts(app: Any, count: int = 12) -> None:
+    from blog.markdown import prepare
+    from blog.storage import Author
     from blog.storage import get_store
 
+    author = Author(app.config["COGNITO_ISSUER"], "sub-alice")
     with app.app_context():
         for i in range(count):
-            get_store().create_post(f"Post number {i}", BODY, "sub-alice", "alice")
+            get_store().create_post(f"Post number {i}", BODY, prepare(BODY), author,
+                                    "alice")
 
 
 def id_token(idp: FakeIdP) -> str:

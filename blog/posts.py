@@ -20,6 +20,7 @@ from . import markdown
 from .auth import SessionEnded
 from .auth import login_required
 from .errors import render_error
+from .storage import Author
 from .storage import Post
 from .storage import Unavailable
 from .storage import get_store
@@ -31,8 +32,6 @@ PAGE_SIZE = 10
 TITLE_MAX = 200
 BODY_MAX = 50_000
 
-bp.add_app_template_filter(markdown.render, "markdown")
-bp.add_app_template_filter(markdown.excerpt, "excerpt")
 bp.add_app_template_filter(rfc3339, "rfc3339")
 
 
@@ -70,7 +69,8 @@ def create() -> Any:
     if request.method == "POST":
         form, errors = read_form()
         if not errors:
-            post = get_store().create_post(form["title"], form["body"], g.user["sub"],
+            post = get_store().create_post(form["title"], form["body"],
+                                           form["rendered"], author(),
                                            g.user["username"])
             flash("Post published.", "success")
             return redirect(url_for("posts.detail", post_id=post.id))
@@ -89,7 +89,7 @@ def update(post_id: str) -> Any:
         if not errors:
             # Conditional on the author in the store itself, so a race cannot slip by.
             if get_store().update_post(post.id, form["title"], form["body"],
-                                       g.user["sub"]) is None:
+                                       form["rendered"], author()) is None:
                 abort(404, "This post was deleted while you were editing it.")
             flash("Post updated.", "success")
             return redirect(url_for("posts.detail", post_id=post.id))
@@ -107,8 +107,8 @@ def delete(post_id: str) -> Any:
         abort(403, "Only the author of this post or a moderator can delete it.")
     if request.method == "GET":
         return render_template("posts/delete.html", post=post)
-    author_sub = g.user["sub"] if is_author(post) else None  # None: moderator
-    if not get_store().delete_post(post.id, author_sub):
+    # None: a moderator's delete
+    if not get_store().delete_post(post.id, author() if is_author(post) else None):
         abort(404, "This post has already been deleted.")
     flash("Post deleted.", "success")
     return redirect(url_for("posts.index"))
@@ -141,8 +141,13 @@ def get_post(post_id: str, check_author: bool = True) -> Post:
     return post
 
 
+def author() -> Author:
+    """The logged-in member as an author: their token's issuer and subject."""
+    return Author(g.user.get("iss") or "", g.user["sub"])
+
+
 def is_author(post: Post) -> bool:
-    return post.author_sub == g.user["sub"]
+    return post.author == author()
 
 
 def may_delete(post: Post) -> bool:
@@ -150,13 +155,16 @@ def may_delete(post: Post) -> bool:
     return is_author(post) or current_app.config["ADMIN_GROUP"] in groups
 
 
-def read_form() -> tuple[dict[str, str], dict[str, str]]:
+def read_form() -> tuple[dict[str, Any], dict[str, str]]:
     """The submitted title and body, tidied, and an error message per bad field."""
     return check_post(request.form.get("title", ""), request.form.get("body", ""))
 
 
-def check_post(title: str, body: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Tidy a title and body (the pages' and the API's rules); errors per bad field."""
+def check_post(title: str, body: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Tidy a title and body (the pages' and the API's rules); errors per bad field.
+
+    A good body is rendered here, once (`rendered`), for the store to keep.
+    """
     title = " ".join(title.split())
     body = body.replace("\r\n", "\n").lstrip("\n").rstrip()
     errors = {}
@@ -170,4 +178,10 @@ def check_post(title: str, body: str) -> tuple[dict[str, str], dict[str, str]]:
     elif len(body) > BODY_MAX:
         errors["body"] = (f"Keep the body to {BODY_MAX:,} characters "
                           f"(it has {len(body):,}).")
-    return {"title": title, "body": body}, errors
+    form: dict[str, Any] = {"title": title, "body": body}
+    if "body" not in errors:
+        try:
+            form["rendered"] = markdown.prepare(body)
+        except markdown.TooComplex as error:
+            errors["body"] = f"This body cannot be published. {error}"
+    return form, errors

@@ -15,11 +15,13 @@ from conftest import settings
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.hazmat.primitives.serialization import PublicFormat
 from fakeidp import CLIENT_ID
+from fakeidp import FakeIdP
 from fakeidp import new_key
 from fakeidp import public_jwk
 from flask.testing import FlaskClient
 
 from blog import create_app
+from blog import markdown
 from blog.config import ConfigError
 from blog.storage import Unavailable
 from blog.tokens import LEEWAY
@@ -487,3 +489,42 @@ def test_api_token_command_refuses_outside_local_mode(app) -> None:
     result = app.test_cli_runner().invoke(args=["api-token", "alice", "--password",
                                                 "x"])
     assert result.exit_code == 1 and "only in local mode" in result.output
+
+
+# --- issue 11, items 5 and 8a ---
+
+def test_same_sub_from_another_issuer_may_neither_edit_nor_delete(client, idp,
+                                                                  tmp_path) -> None:
+    post = create(client, idp, "alice")
+    other_pool = FakeIdP()  # an app of another user pool on the same posts
+    try:
+        other = client_of(other_pool, tmp_path)
+        path, headers = f"/api/posts/{post['id']}", bearer(other_pool, "alice")
+        problem(other.patch(path, json={"title": "Mine"}, headers=headers), 403)
+        problem(other.delete(path, headers=headers), 403)
+        assert other.get(path, headers=headers).get_json() == post
+    finally:
+        other_pool.close()
+
+
+def test_reads_never_parse_markdown(client, idp, monkeypatch) -> None:
+    post = create(client, idp, body="# Hi\n\n*there*")
+    monkeypatch.setattr(markdown.PARSER, "parse", lambda *args: 1 / 0)
+    one = client.get(f"/api/posts/{post['id']}", headers=bearer(idp))
+    assert one.status_code == 200 and one.get_json() == post
+    assert post["body_html"] == "<h1>Hi</h1>\n<p><em>there</em></p>\n"
+    page = client.get("/api/posts?limit=100", headers=bearer(idp))
+    assert page.status_code == 200 and page.get_json()["items"] == [post]
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_body_too_slow_to_format_gets_422_on_the_body(client, idp, method) -> None:
+    post = create(client, idp)
+    path = "/api/posts" if method == "post" else f"/api/posts/{post['id']}"
+    response = getattr(client, method)(path, headers=bearer(idp), json={
+        "title": "T", "body": "![" * 25_000})
+    [error] = problem(response, 422)["errors"]
+    assert error["field"] == "body"
+    assert error["message"].startswith("This body cannot be published. Its Markdown "
+                                       "takes too long to format")
+    assert client.get("/api/posts", headers=bearer(idp)).get_json()["items"] == [post]

@@ -33,7 +33,7 @@ QUICK = settings(max_examples=EXAMPLES, deadline=None, database=None,
 schema = schemathesis.openapi.from_dict(document(write_scope=None))
 # The document's own format for cursors: values `next_cursor` can take.
 schemathesis.openapi.format("cursor", st.builds(
-    lambda ms, uuid: encode_cursor(Post(str(uuid), "", "", "", "", ms, ms)),
+    lambda ms, uuid: encode_cursor(Post(str(uuid), "", "", "", "", ms, ms, "", "", "")),
     st.integers(0, 2**53 - 1), st.uuids()))
 cases: Counter[str] = Counter()
 live_token = {"value": ""}  # set by the `live` fixture

@@ -43,8 +43,12 @@ def test_unexpected_error_is_a_500_page_without_details(app, client):
 
 def test_403_page_in_layout(app, auth, client):
     with app.app_context():
+        from blog.markdown import prepare
+        from blog.storage import Author
         from blog.storage import get_store
-        post = get_store().create_post("Mine", "body", "sub-someone", "someone")
+        post = get_store().create_post("Mine", "body", prepare("body"),
+                                       Author(app.config["COGNITO_ISSUER"],
+                                              "sub-someone"), "someone")
     auth.login(username="mallory")
     response = client.get(f"/posts/{post.id}/edit")
     assert response.status_code == 403

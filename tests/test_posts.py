@@ -11,8 +11,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
+from conftest import AuthActions
+from conftest import https_app
+from fakeidp import FakeIdP
 from flask import Flask
 
+from blog import markdown
+from blog.markdown import prepare
+from blog.storage import Author
 from blog.storage import Post
 from blog.storage import get_store
 from blog.storage import sqlite
@@ -23,7 +29,8 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 def add_post(app: Flask, title: str = "Hello", body: str = "Some *text*",
              username: str = "alice") -> Post:
     with app.app_context():
-        return get_store().create_post(title, body, f"sub-{username}", username)
+        author = Author(app.config["COGNITO_ISSUER"], f"sub-{username}")
+        return get_store().create_post(title, body, prepare(body), author, username)
 
 
 def stored(app: Flask, post_id: str) -> Post | None:
@@ -349,3 +356,58 @@ def test_expired_session_on_delete_changes_nothing(app, auth, client):
     assert page.status_code == 401
     auth.login()
     assert client.get(f"/posts/{post_id}").status_code == 200
+
+
+# --- issue 11, items 5 and 8a ---
+
+def test_same_sub_from_another_issuer_cannot_edit_or_delete(app, post,
+                                                             tmp_path) -> None:
+    other_pool = FakeIdP()  # the same posts, an app of another user pool
+    try:
+        client = https_app(other_pool, tmp_path).test_client()
+        auth = AuthActions(client, other_pool)
+        auth.login("alice")  # the sub of the post's author, from another issuer
+        page = client.get(f"/posts/{post.id}").get_data(as_text=True)
+        assert "Hello" in page and f"/posts/{post.id}/edit" not in page
+        assert "/delete" not in page
+        assert client.get(f"/posts/{post.id}/edit").status_code == 403
+        token = auth.csrf_token()
+        response = client.post(f"/posts/{post.id}/edit", data={
+            "csrf_token": token, "title": "Taken", "body": "over"})
+        assert response.status_code == 403
+        response = client.post(f"/posts/{post.id}/delete", data={"csrf_token": token})
+        assert response.status_code == 403 and stored(app, post.id) == post
+    finally:
+        other_pool.close()
+
+
+def test_pages_never_parse_markdown(app, client, auth, monkeypatch) -> None:
+    auth.login()
+    response = client.post("/posts/new", data={
+        "csrf_token": auth.csrf_token(), "title": "T", "body": "# Hi\n\n*there*"})
+    monkeypatch.setattr(markdown.PARSER, "parse", lambda *args: 1 / 0)
+    detail = client.get(response.headers["Location"])
+    assert detail.status_code == 200
+    assert "<h1>Hi</h1>\n<p><em>there</em></p>" in detail.text
+    index = client.get("/posts/")
+    assert index.status_code == 200 and "<p>Hi there</p>" in index.text
+
+
+@pytest.mark.parametrize("body", ["![" * 25_000, "[" * 50_000, "*a" * 25_000])
+def test_body_too_slow_to_format_is_refused_next_to_the_field(app, client, auth,
+                                                               body) -> None:
+    auth.login()
+    response = client.post("/posts/new", data={
+        "csrf_token": auth.csrf_token(), "title": "Kept title", "body": body})
+    assert response.status_code == 400 and count(app) == 0
+    assert re.search(r'<p class="error" id="body-error">This body cannot be '
+                     r"published\. Its Markdown takes too long", response.text)
+    assert 'value="Kept title"' in response.text
+
+
+def test_body_too_large_once_formatted_is_refused(app, client, auth, post) -> None:
+    auth.login()
+    response = client.post(f"/posts/{post.id}/edit", data={
+        "csrf_token": auth.csrf_token(), "title": "T", "body": "```\n" + "&" * 40_000})
+    assert response.status_code == 400 and stored(app, post.id) == post
+    assert "It would be over 150,000 bytes once formatted" in response.text

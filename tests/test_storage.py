@@ -15,7 +15,11 @@ import time_machine
 from flask import Flask
 from moto import mock_aws
 
+from blog import markdown
+from blog.markdown import prepare
+from blog.storage import Author
 from blog.storage import BadCursor
+from blog.storage import Post
 from blog.storage import Store
 from blog.storage import Unavailable
 from blog.storage import dynamodb
@@ -24,12 +28,25 @@ from blog.storage import rfc3339
 from blog.storage import sqlite
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
+ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool"
+A, B = Author(ISSUER, "sub-a"), Author(ISSUER, "sub-b")
+
+
+def create(store: Store, title: str = "T", body: str = "B", author: Author = A,
+           name: str = "alice") -> Post:
+    """Save a post as the views do: its body rendered first."""
+    return store.create_post(title, body, prepare(body), author, name)
+
+
+def update(store: Store, post_id: str, title: str, body: str,
+           author: Author) -> Post | None:
+    return store.update_post(post_id, title, body, prepare(body), author)
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
 def store(request, tmp_path, monkeypatch) -> Iterator[Store]:
     if request.param == "sqlite":
-        store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"))
+        store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"), ISSUER)
         yield store
         store.close()
     else:
@@ -37,17 +54,17 @@ def store(request, tmp_path, monkeypatch) -> Iterator[Store]:
             monkeypatch.setenv(name, "testing")  # fake credentials for moto
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         with mock_aws():
-            store = dynamodb.DynamoDBStore(dynamodb.connect().Table("posts"))
+            store = dynamodb.DynamoDBStore(dynamodb.connect().Table("posts"), ISSUER)
             store.init_db()
             yield store
 
 
-def make_posts(store: Store, count: int, author: str = "sub-a") -> list[str]:
+def make_posts(store: Store, count: int) -> list[str]:
     """Create `count` posts one millisecond apart; return their ids, oldest first."""
     with time_machine.travel(1_700_000_000, tick=False) as clock:
         ids = []
         for n in range(count):
-            ids.append(store.create_post(f"Post {n}", "body", author, "alice").id)
+            ids.append(create(store, f"Post {n}", "body").id)
             clock.shift(0.001)
     return ids
 
@@ -64,42 +81,42 @@ def all_pages(store: Store, limit: int) -> list[list[str]]:
 def test_create_and_get(store: Store) -> None:
     moment = datetime(2023, 11, 14, 22, 13, 20, 123000, UTC)
     with time_machine.travel(moment, tick=False):
-        post = store.create_post("Title", "# Body", "sub-a", "alice")
+        post = create(store, "Title", "# Body")
     assert store.get_post(post.id) == post
     assert (post.title, post.body, post.author_sub, post.author_name) == (
         "Title", "# Body", "sub-a", "alice")
     assert post.created_at == post.updated_at == 1_700_000_000_123
     assert rfc3339(post.created_at) == "2023-11-14T22:13:20.123Z"
-    assert len(post.id) == 36 and post.id != store.create_post("T", "B", "s", "n").id
+    assert len(post.id) == 36 and post.id != create(store).id
 
 
 def test_update_by_author(store: Store) -> None:
     with time_machine.travel(1_700_000_000, tick=False) as clock:
-        post = store.create_post("Old", "old", "sub-a", "alice")
+        post = create(store, "Old", "old")
         clock.shift(5)
-        updated = store.update_post(post.id, "New", "new", "sub-a")
+        updated = update(store, post.id, "New", "new", A)
     assert updated is not None and (updated.title, updated.body) == ("New", "new")
     assert updated.updated_at == post.created_at + 5000 == updated.created_at + 5000
     assert store.get_post(post.id) == updated
 
 
 def test_update_by_someone_else_changes_nothing(store: Store) -> None:
-    post = store.create_post("Mine", "mine", "sub-a", "alice")
-    assert store.update_post(post.id, "Theirs", "theirs", "sub-b") is None
+    post = create(store, "Mine", "mine")
+    assert update(store, post.id, "Theirs", "theirs", B) is None
     assert store.get_post(post.id) == post
 
 
 def test_delete_by_author_only(store: Store) -> None:
-    post = store.create_post("T", "B", "sub-a", "alice")
-    assert store.delete_post(post.id, "sub-b") is False
+    post = create(store, "T", "B")
+    assert store.delete_post(post.id, B) is False
     assert store.get_post(post.id) == post
-    assert store.delete_post(post.id, "sub-a") is True
+    assert store.delete_post(post.id, A) is True
     assert store.get_post(post.id) is None
-    assert store.delete_post(post.id, "sub-a") is False
+    assert store.delete_post(post.id, A) is False
 
 
 def test_moderator_delete(store: Store) -> None:
-    post = store.create_post("T", "B", "sub-a", "alice")
+    post = create(store, "T", "B")
     assert store.delete_post(post.id, None) is True
     assert store.get_post(post.id) is None
 
@@ -107,10 +124,10 @@ def test_moderator_delete(store: Store) -> None:
 @pytest.mark.parametrize("post_id", [UNKNOWN, "{upper}", "{id}0", "1", "", "../x",
                                      "' OR 1=1 --", "{id}' OR '1'='1", "x" * 3000])
 def test_unknown_or_malformed_ids(store: Store, post_id: str) -> None:
-    post = store.create_post("T", "B", "sub-a", "alice")
+    post = create(store, "T", "B")
     post_id = post_id.format(id=post.id, upper=post.id.upper())
     assert store.get_post(post_id) is None
-    assert store.update_post(post_id, "x", "y", "sub-a") is None
+    assert update(store, post_id, "x", "y", A) is None
     assert store.delete_post(post_id, None) is False
     assert store.get_post(post.id) == post
 
@@ -142,7 +159,7 @@ def test_empty_store(store: Store) -> None:
 
 def test_same_millisecond_posts_page_deterministically(store: Store) -> None:
     with time_machine.travel(1_700_000_000, tick=False):
-        ids = {store.create_post(f"P{n}", "b", "s", "n").id for n in range(7)}
+        ids = {create(store, f"P{n}", "b").id for n in range(7)}
     one_by_one = sum(all_pages(store, 1), [])
     assert len(one_by_one) == 7 and set(one_by_one) == ids
     assert sum(all_pages(store, 3), []) == one_by_one
@@ -172,16 +189,16 @@ def test_locked_database_is_503(tmp_path, monkeypatch) -> None:
     other = sqlite3.connect(tmp_path / "posts.sqlite3")
     other.execute("BEGIN EXCLUSIVE")
     with pytest.raises(Unavailable) as error:
-        store.create_post("T", "B", "sub-a", "alice")
+        create(store, "T", "B")
     assert error.value.code == 503
     other.rollback()
-    assert store.create_post("T", "B", "sub-a", "alice").title == "T"
+    assert create(store, "T", "B").title == "T"
 
 
 def test_readers_are_not_blocked_by_a_writer(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(sqlite, "TIMEOUT", 0.05)
     store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"))
-    post = store.create_post("T", "B", "sub-a", "alice")
+    post = create(store, "T", "B")
     writer = sqlite3.connect(tmp_path / "posts.sqlite3")
     writer.execute("BEGIN EXCLUSIVE")
     reader = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"))
@@ -194,7 +211,7 @@ def test_get_store_is_one_per_app_context(app: Flask) -> None:
     with app.app_context():
         first = get_store()
         assert get_store() is first
-        first.create_post("T", "B", "sub-a", "alice")
+        create(first, "T", "B")
     with pytest.raises(sqlite3.ProgrammingError):
         first.list_posts(None, 1)  # closed at teardown
     with app.app_context():
@@ -208,3 +225,120 @@ def test_init_db_command(app: Flask) -> None:
     assert result.exit_code == 0 and "ready" in result.output
     assert os.path.exists(path)
     assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0  # idempotent
+
+
+# --- authorship is the issuer and sub together (security.md 25) ---
+
+OTHER_POOL = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other"
+
+
+def test_the_same_sub_from_another_issuer_is_not_the_author(store: Store) -> None:
+    post = create(store, "Mine", "mine")
+    impostor = Author(OTHER_POOL, A.sub)
+    assert update(store, post.id, "Theirs", "theirs", impostor) is None
+    assert store.delete_post(post.id, impostor) is False
+    assert store.get_post(post.id) == post and post.author == A
+    assert update(store, post.id, "Still mine", "mine", A) is not None
+
+
+# --- Markdown is rendered when a post is saved, never when it is read ---
+
+def refuse_to_parse(monkeypatch) -> None:
+    """From now on the Markdown parser fails: what still works never parsed."""
+    def parse(*args, **kwargs):
+        raise AssertionError("Markdown parsed during a read")
+    monkeypatch.setattr(markdown.PARSER, "parse", parse)
+
+
+def test_posts_keep_their_html_and_excerpt(store: Store, monkeypatch) -> None:
+    post = create(store, "T", "# Hi\n\n*there* <b>x</b>")
+    refuse_to_parse(monkeypatch)
+    stored = store.get_post(post.id)
+    assert stored == post
+    assert stored.body_html == (
+        "<h1>Hi</h1>\n<p><em>there</em> &lt;b&gt;x&lt;/b&gt;</p>\n")
+    assert stored.excerpt == "Hi there <b>x</b>"
+    assert store.list_posts(None, 10) == ([post], None)
+    monkeypatch.undo()
+    updated = update(store, post.id, "T", "**new**", A)
+    assert store.get_post(post.id).body_html == "<p><strong>new</strong></p>\n"
+    assert updated.excerpt == "new"
+
+
+def add_old_post(store: Store, post_id: str = UNKNOWN,
+                 body: str = "# Old *one*") -> None:
+    """A post as the version before this one saved it: no issuer, HTML or excerpt."""
+    old = {"id": post_id, "title": "Old", "body": body, "author_sub": "sub-a",
+           "author_name": "alice", "created_at": 1_600_000_000_000,
+           "updated_at": 1_600_000_000_000}
+    if isinstance(store, sqlite.SqliteStore):
+        with store.db:
+            store.db.execute(f"INSERT INTO post ({', '.join(old)}) VALUES"
+                             f" ({', '.join('?' * len(old))})", tuple(old.values()))
+    else:
+        store.table.put_item(Item={**old, "kind": "post"})
+
+
+def test_an_old_post_is_rendered_on_its_first_read_only(store: Store,
+                                                       monkeypatch) -> None:
+    add_old_post(store)
+    first = store.get_post(UNKNOWN)
+    assert first.body_html == "<h1>Old <em>one</em></h1>\n"
+    assert first.excerpt == "Old one"
+    assert first.author == A  # written by the pool the app is configured with
+    refuse_to_parse(monkeypatch)
+    assert store.get_post(UNKNOWN) == first
+    assert store.list_posts(None, 10) == ([first], None)
+    monkeypatch.undo()
+    assert update(store, UNKNOWN, "Old", "x", Author(OTHER_POOL, "sub-a")) is None
+    assert store.delete_post(UNKNOWN, Author(OTHER_POOL, "sub-a")) is False
+
+
+def test_an_old_post_stays_editable_by_its_author(store: Store) -> None:
+    add_old_post(store)
+    assert update(store, UNKNOWN, "New", "new", A).body_html == "<p>new</p>\n"
+    add_old_post(store, post_id=UNKNOWN.replace("0000-4", "0001-4"))
+    assert store.delete_post(UNKNOWN.replace("0000-4", "0001-4"), A) is True
+
+
+def test_an_old_body_too_complex_to_format_is_shown_as_typed(store: Store) -> None:
+    add_old_post(store, body="![" * 25_000)
+    post = store.get_post(UNKNOWN)
+    assert post.body_html == "<pre>" + "![" * 25_000 + "</pre>"
+    assert post.excerpt.startswith("![![") and len(post.excerpt) <= 241
+
+
+OLD_SCHEMA = """
+CREATE TABLE post (id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL,
+  author_sub TEXT NOT NULL, author_name TEXT NOT NULL, created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL);
+INSERT INTO post VALUES ('00000000-0000-4000-8000-000000000000', 'Old', '*hi*',
+  'sub-a', 'alice', 1600000000000, 1600000000000);
+"""
+
+
+def test_a_sqlite_file_from_before_keeps_working(tmp_path) -> None:
+    path = tmp_path / "posts.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.executescript(OLD_SCHEMA)
+    store = sqlite.SqliteStore(str(path), ISSUER)
+    assert store.get_post(UNKNOWN).body_html == "<p><em>hi</em></p>\n"
+    assert create(store, "New", "new").author == A
+    assert [post.title for post in store.list_posts(None, 10)[0]] == ["New", "Old"]
+    row = sqlite3.connect(path).execute(
+        "SELECT author_iss, body_html, excerpt FROM post WHERE id = ?",
+        (UNKNOWN,)).fetchone()
+    assert row == (ISSUER, "<p><em>hi</em></p>\n", "hi")  # written back
+    assert sqlite.SqliteStore(str(path), ISSUER).get_post(UNKNOWN).excerpt == "hi"
+
+
+def test_render_posts_command(app: Flask, monkeypatch) -> None:
+    path = os.path.join(app.instance_path, "posts.sqlite3")
+    os.makedirs(app.instance_path, exist_ok=True)
+    with sqlite3.connect(path) as old:
+        old.executescript(OLD_SCHEMA)
+    result = app.test_cli_runner().invoke(args=["render-posts"])
+    assert result.exit_code == 0 and "All 1 posts have their HTML" in result.output
+    refuse_to_parse(monkeypatch)
+    with app.app_context():
+        assert get_store().get_post(UNKNOWN).body_html == "<p><em>hi</em></p>\n"

@@ -39,10 +39,11 @@ def read_limit(default: int, maximum: int) -> int:
     return int(raw)
 
 
-def read_post(current: dict[str, str] | None = None) -> dict[str, str]:
+def read_post(current: dict[str, str] | None = None) -> dict[str, Any]:
     """The JSON body of a create (both fields) or an edit of `current` (either or both).
 
-    Returns the tidied title and body, or raises a problem naming every bad field.
+    Returns the tidied title and body and the body `rendered`, or raises a problem
+    naming every bad field.
     """
     data = read_json_object()
     errors = [(name, "Unknown field: only 'title' and 'body' are accepted.")
@@ -59,7 +60,7 @@ def read_post(current: dict[str, str] | None = None) -> dict[str, str]:
     if errors:
         raise invalid(errors)
     fields, rule_errors = posts.check_post(**{**(current or {}), **data})
-    if rule_errors:  # the pages' own rules; the checks above already imply them
+    if rule_errors:  # the pages' own rules, and a body too complex to format
         raise invalid(rule_errors.items())
     return fields
 

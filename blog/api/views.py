@@ -13,7 +13,7 @@ from flask import url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from .. import markdown
+from ..storage import Author
 from ..storage import BadCursor
 from ..storage import Post
 from ..storage import get_store
@@ -52,8 +52,8 @@ def create_post() -> Any:
     """Publish a post as the token's user."""
     claims = authenticate(write=True)
     fields = read_post()
-    post = get_store().create_post(fields["title"], fields["body"], claims["sub"],
-                                   username(claims))
+    post = get_store().create_post(fields["title"], fields["body"], fields["rendered"],
+                                   author(claims), username(claims))
     response = jsonify(post_json(post))
     response.headers["Location"] = url_for(".get_post", post_id=post.id)
     return response, 201
@@ -71,12 +71,12 @@ def update_post(post_id: str) -> Any:
     """Change the title and/or body; the author only."""
     claims = authenticate(write=True)
     post = find_post(post_id)
-    if post.author_sub != claims["sub"]:
+    if post.author != author(claims):
         raise Problem(403, "Only the author of this post can edit it.")
     fields = read_post(current={"title": post.title, "body": post.body})
     # Conditional on the author in the store itself, so a race cannot slip by.
     updated = get_store().update_post(post.id, fields["title"], fields["body"],
-                                      claims["sub"])
+                                      fields["rendered"], author(claims))
     if updated is None:
         raise Problem(404, "This post was deleted while you were editing it.")
     return post_json(updated)
@@ -87,10 +87,10 @@ def delete_post(post_id: str) -> Any:
     """Delete a post; its author or a member of the admin group."""
     claims = authenticate(write=True)
     post = find_post(post_id)
-    is_author = post.author_sub == claims["sub"]
+    is_author = post.author == author(claims)
     if not is_author and not is_admin(claims):
         raise Problem(403, "Only the author of this post or a moderator can delete it.")
-    if not get_store().delete_post(post.id, claims["sub"] if is_author else None):
+    if not get_store().delete_post(post.id, author(claims) if is_author else None):
         raise Problem(404, "This post has already been deleted.")
     return "", 204
 
@@ -109,11 +109,16 @@ def find_post(post_id: str) -> Post:
     return post
 
 
+def author(claims: dict[str, Any]) -> Author:
+    """The token's user as an author: issuer and subject together."""
+    return Author(claims["iss"], claims["sub"])
+
+
 def post_json(post: Post) -> dict[str, Any]:
-    """A post as the API shows it."""
+    """A post as the API shows it (HTML as stored when it was saved)."""
     return {
         "id": post.id, "title": post.title, "body": post.body,
-        "body_html": str(markdown.render(post.body)),
+        "body_html": post.body_html,
         "author": {"sub": post.author_sub, "username": post.author_name},
         "created_at": rfc3339(post.created_at), "updated_at": rfc3339(post.updated_at),
     }

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from typing import NamedTuple
 from typing import Protocol
 
 import click
@@ -22,13 +23,28 @@ from flask.cli import with_appcontext
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import ServiceUnavailable
 
+from ..markdown import Rendered
+from ..markdown import prepare_or_plain
+
 POST_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+class Author(NamedTuple):
+    """Who wrote a post: the issuer and subject of their token, together (never `sub`
+    alone: two identity providers may hand out the same `sub`)."""
+
+    iss: str
+    sub: str
+
+
 @dataclasses.dataclass(frozen=True)
 class Post:
-    """One post; times are int epoch milliseconds (UTC)."""
+    """One post; times are int epoch milliseconds (UTC).
+
+    `body_html` and `excerpt` are rendered from `body` when it is saved, so reads never
+    parse Markdown.
+    """
 
     id: str
     title: str
@@ -37,6 +53,13 @@ class Post:
     author_name: str
     created_at: int
     updated_at: int
+    author_iss: str
+    body_html: str
+    excerpt: str
+
+    @property
+    def author(self) -> Author:
+        return Author(self.author_iss, self.author_sub)
 
 
 class Store(Protocol):
@@ -46,13 +69,13 @@ class Store(Protocol):
                    limit: int) -> tuple[list[Post], str | None]:
         """A page after `cursor` and the next cursor (None when no posts remain)."""
     def get_post(self, id: str) -> Post | None: ...
-    def create_post(self, title: str, body: str, author_sub: str,
+    def create_post(self, title: str, body: str, rendered: Rendered, author: Author,
                     author_name: str) -> Post: ...
-    def update_post(self, id: str, title: str, body: str,
-                    author_sub: str) -> Post | None:
-        """Change the post only if `author_sub` wrote it (one conditional write)."""
-    def delete_post(self, id: str, author_sub: str | None) -> bool:
-        """Delete if `author_sub` wrote it; None means a moderator's delete."""
+    def update_post(self, id: str, title: str, body: str, rendered: Rendered,
+                    author: Author) -> Post | None:
+        """Change the post only if `author` wrote it (one conditional write)."""
+    def delete_post(self, id: str, author: Author | None) -> bool:
+        """Delete if `author` wrote it; None means a moderator's delete."""
     def init_db(self) -> None:
         """Create the schema or table if missing (idempotent)."""
 
@@ -106,6 +129,30 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
     return created_at, post_id
 
 
+def rendered_now(row: dict, issuer: str | None,
+                 keep: Callable[[str, Rendered, str | None], None]) -> Post:
+    """A post from a stored `row`; one saved before HTML was stored is rendered now.
+
+    Such a post (or one without an issuer) is written back once through `keep(id,
+    rendered, issuer)`. Rows without an issuer were written when the app knew only
+    the user pool it is configured with (`issuer`); None leaves them with no author.
+    """
+    fill_in = row.get("body_html") is None or (
+        row.get("author_iss") is None and issuer is not None)
+    if row.get("body_html") is None:
+        rendered = prepare_or_plain(row["body"])
+        row = {**row, "body_html": rendered.html, "excerpt": rendered.excerpt}
+    if row.get("author_iss") is None:
+        row = {**row, "author_iss": issuer or ""}
+    post = Post(**{field.name: row[field.name] for field in dataclasses.fields(Post)})
+    if fill_in:
+        try:
+            keep(post.id, Rendered(post.body_html, post.excerpt), issuer)
+        except Unavailable:
+            pass  # kept next time; this reader still gets the page
+    return post
+
+
 def init_app(app: Flask) -> None:
     """Pick the backend once per app; register teardown and `flask init-db`."""
     if app.config.get("POSTS_TABLE"):
@@ -115,6 +162,7 @@ def init_app(app: Flask) -> None:
     app.extensions["blog.storage"] = opener(app)
     app.teardown_appcontext(close_store)
     app.cli.add_command(init_db_command)
+    app.cli.add_command(render_posts_command)
 
 
 def get_store() -> Store:
@@ -137,3 +185,16 @@ def init_db_command() -> None:
     """Create the posts schema or table if it does not exist yet."""
     get_store().init_db()
     click.echo("The posts store is ready.")
+
+
+@click.command("render-posts")
+@with_appcontext
+def render_posts_command() -> None:
+    """Store the HTML of every post saved before HTML was stored (reads do it too)."""
+    store, cursor, count = get_store(), None, 0
+    while True:
+        posts, cursor = store.list_posts(cursor, 100)  # a read stores what is missing
+        count += len(posts)
+        if cursor is None:
+            break
+    click.echo(f"All {count} posts have their HTML stored.")

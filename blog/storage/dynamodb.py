@@ -2,13 +2,13 @@
 
 Pages come newest first from the GSI `by_created` (hash `kind`, always "post"; range
 `created_at`), never from a Scan; edits and deletes are conditional writes on
-`author_sub`.
+`author_iss` and `author_sub`. Items written before `author_iss`, `body_html` and
+`excerpt` existed get them on their first read (no key or index changes).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import uuid
 from collections.abc import Callable
@@ -21,17 +21,20 @@ from botocore.exceptions import BotoCoreError
 from botocore.exceptions import ClientError
 from flask import Flask
 
+from ..markdown import Rendered
+from . import Author
 from . import Post
 from . import Unavailable
 from . import decode_cursor
 from . import encode_cursor
 from . import is_post_id
 from . import now_ms
+from . import rendered_now
 
 log = logging.getLogger(__name__)
 INDEX = "by_created"
 KIND = "post"
-REFUSED = "ConditionalCheckFailedException"  # a condition on author_sub or id failed
+REFUSED = "ConditionalCheckFailedException"  # a condition on the author or id failed
 
 
 def connect() -> Any:
@@ -54,7 +57,7 @@ def resource(app: Flask) -> Any:
 def opener(app: Flask) -> Callable[[], DynamoDBStore]:
     """One boto3 resource per app; a cheap store object per app context."""
     table = resource(app).Table(app.config["POSTS_TABLE"])
-    return functools.partial(DynamoDBStore, table)
+    return lambda: DynamoDBStore(table, app.config.get("COGNITO_ISSUER"))
 
 
 @contextmanager
@@ -76,17 +79,45 @@ def unavailable_as_503(expected: str | None = None) -> Iterator[None]:
         raise Unavailable() from error
 
 
-def to_post(item: dict) -> Post:
-    return Post(id=item["id"], title=item["title"], body=item["body"],
-                author_sub=item["author_sub"], author_name=item["author_name"],
-                created_at=int(item["created_at"]), updated_at=int(item["updated_at"]))
-
-
 class DynamoDBStore:
     """The `Store` protocol on one DynamoDB table (boto3 Table resource)."""
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, issuer: str | None = None) -> None:
+        """`issuer` is the author's issuer of items saved before issuers were kept."""
         self.table = table
+        self.issuer = issuer
+
+    def to_post(self, item: dict) -> Post:
+        """An item as a `Post`; an old item gets its HTML (and issuer) now."""
+        item = {**item, "created_at": int(item["created_at"]),
+                "updated_at": int(item["updated_at"])}
+        return rendered_now(item, self.issuer, self.keep)
+
+    def keep(self, id: str, rendered: Rendered, issuer: str | None) -> None:
+        """Store what an old item lacked; never overwrite what a save wrote since."""
+        values = {":html": rendered.html, ":excerpt": rendered.excerpt}
+        update = ("SET body_html = if_not_exists(body_html, :html),"
+                  " excerpt = if_not_exists(excerpt, :excerpt)")
+        if issuer is not None:
+            update += ", author_iss = if_not_exists(author_iss, :iss)"
+            values[":iss"] = issuer
+        try:
+            with unavailable_as_503(expected=REFUSED):
+                self.table.update_item(
+                    Key={"id": id}, UpdateExpression=update,
+                    ConditionExpression="attribute_exists(id)",  # not if deleted since
+                    ExpressionAttributeValues=values)
+        except ClientError:
+            pass
+
+    def written_by(self, author: Author) -> dict[str, Any]:
+        """The condition that `author` wrote the item: issuer and subject both."""
+        condition = "author_sub = :sub AND author_iss = :iss"
+        if self.issuer is not None and author.iss == self.issuer:
+            condition = ("author_sub = :sub AND "
+                         "(author_iss = :iss OR attribute_not_exists(author_iss))")
+        return {"ConditionExpression": condition,
+                "ExpressionAttributeValues": {":sub": author.sub, ":iss": author.iss}}
 
     def list_posts(self, cursor: str | None,
                    limit: int) -> tuple[list[Post], str | None]:
@@ -104,51 +135,54 @@ class DynamoDBStore:
                 if "LastEvaluatedKey" not in page:
                     break
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        posts = [to_post(item) for item in items]
-        more = len(posts) > limit
-        return posts[:limit], encode_cursor(posts[limit - 1]) if more else None
+        posts = [self.to_post(item) for item in items[:limit]]
+        return posts, encode_cursor(posts[-1]) if len(items) > limit else None
 
     def get_post(self, id: str) -> Post | None:
         if not is_post_id(id):
             return None
         with unavailable_as_503():
             item = self.table.get_item(Key={"id": id}, ConsistentRead=True).get("Item")
-        return to_post(item) if item else None
+        return self.to_post(item) if item else None
 
-    def create_post(self, title: str, body: str, author_sub: str,
+    def create_post(self, title: str, body: str, rendered: Rendered, author: Author,
                     author_name: str) -> Post:
         now = now_ms()
-        post = Post(str(uuid.uuid4()), title, body, author_sub, author_name, now, now)
+        post = Post(str(uuid.uuid4()), title, body, author.sub, author_name, now, now,
+                    author.iss, rendered.html, rendered.excerpt)
         with unavailable_as_503():
             self.table.put_item(Item={**dataclasses.asdict(post), "kind": KIND},
                                 ConditionExpression="attribute_not_exists(id)")
         return post
 
-    def update_post(self, id: str, title: str, body: str,
-                    author_sub: str) -> Post | None:
+    def update_post(self, id: str, title: str, body: str, rendered: Rendered,
+                    author: Author) -> Post | None:
         if not is_post_id(id):
             return None
+        condition = self.written_by(author)
         try:
             with unavailable_as_503(expected=REFUSED):
                 item = self.table.update_item(
                     Key={"id": id}, ReturnValues="ALL_NEW",
                     UpdateExpression=(
-                        "SET title = :title, body = :body, updated_at = :now"),
-                    ConditionExpression="author_sub = :author",
-                    ExpressionAttributeValues={":title": title, ":body": body,
-                                               ":now": now_ms(), ":author": author_sub},
+                        "SET title = :title, body = :body, body_html = :html,"
+                        " excerpt = :excerpt, updated_at = :now, author_iss = :iss"),
+                    ConditionExpression=condition["ConditionExpression"],
+                    ExpressionAttributeValues={
+                        **condition["ExpressionAttributeValues"], ":title": title,
+                        ":body": body, ":html": rendered.html,
+                        ":excerpt": rendered.excerpt, ":now": now_ms()},
                 )["Attributes"]
         except ClientError:  # missing, or someone else's post
             return None
-        return to_post(item)
+        return self.to_post(item)
 
-    def delete_post(self, id: str, author_sub: str | None) -> bool:
+    def delete_post(self, id: str, author: Author | None) -> bool:
         if not is_post_id(id):
             return False
         condition: dict[str, Any] = {"ConditionExpression": "attribute_exists(id)"}
-        if author_sub is not None:
-            condition = {"ConditionExpression": "author_sub = :author",
-                         "ExpressionAttributeValues": {":author": author_sub}}
+        if author is not None:
+            condition = self.written_by(author)
         try:
             with unavailable_as_503(expected=REFUSED):
                 self.table.delete_item(Key={"id": id}, **condition)

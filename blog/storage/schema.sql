@@ -7,7 +7,12 @@ CREATE TABLE IF NOT EXISTS post (
   author_sub TEXT NOT NULL,
   author_name TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  -- NULL in rows from before they were stored (sqlite.MIGRATIONS adds them to old
+  -- files); such a row gets them on its first read.
+  author_iss TEXT,
+  body_html TEXT,
+  excerpt TEXT
 );
 
 CREATE INDEX IF NOT EXISTS post_newest ON post (created_at DESC, id DESC);

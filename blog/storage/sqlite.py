@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import sqlite3
 import uuid
@@ -14,22 +13,29 @@ from importlib import resources
 
 from flask import Flask
 
+from ..markdown import Rendered
+from . import Author
 from . import Post
 from . import Unavailable
 from . import decode_cursor
 from . import encode_cursor
 from . import is_post_id
 from . import now_ms
+from . import rendered_now
 
 TIMEOUT = 5.0  # seconds to wait for another writer before answering 503
-COLUMNS = "id, title, body, author_sub, author_name, created_at, updated_at"
+COLUMNS = ", ".join(field.name for field in dataclasses.fields(Post))
+PLACES = ", ".join("?" for _ in dataclasses.fields(Post))
 SCHEMA = resources.files(__package__).joinpath("schema.sql").read_text()
+# Columns added since the first schema: files made before get them on open.
+MIGRATIONS = {"author_iss": "TEXT", "body_html": "TEXT", "excerpt": "TEXT"}
 
 
 def opener(app: Flask) -> Callable[[], SqliteStore]:
     """Open `<instance>/posts.sqlite3`, one connection per app context."""
     path = os.path.join(app.instance_path, "posts.sqlite3")
-    return functools.partial(SqliteStore, path)
+    # Read per context: local mode learns its issuer on the first request.
+    return lambda: SqliteStore(path, app.config.get("COGNITO_ISSUER"))
 
 
 @contextmanager
@@ -46,15 +52,41 @@ def busy_as_503() -> Iterator[None]:
 class SqliteStore:
     """The `Store` protocol on one sqlite3 connection; makes the schema on first use."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, issuer: str | None = None) -> None:
+        """`issuer` is the author's issuer of rows saved before issuers were kept."""
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.issuer = issuer
         self.db = sqlite3.connect(path, timeout=TIMEOUT)
-        self.db.row_factory = lambda cursor, row: Post(*row)
+        self.db.row_factory = sqlite3.Row
         self.init_db()
 
     def init_db(self) -> None:
         with busy_as_503():
             self.db.executescript(SCHEMA)
+            self.migrate()
+
+    def migrate(self) -> None:
+        """Add the columns a file from an older version lacks (rows keep NULL)."""
+        have = {row["name"] for row in self.db.execute("PRAGMA table_info(post)")}
+        for name, kind in MIGRATIONS.items():
+            if name not in have:
+                try:
+                    self.db.execute(f"ALTER TABLE post ADD COLUMN {name} {kind}")
+                except sqlite3.OperationalError as error:
+                    if "duplicate column" not in str(error):  # another process won
+                        raise
+
+    def to_post(self, row: sqlite3.Row) -> Post:
+        """A row as a `Post`; an old row gets its HTML (and issuer) now."""
+        return rendered_now(dict(row), self.issuer, self.keep)
+
+    def keep(self, id: str, rendered: Rendered, issuer: str | None) -> None:
+        """Store what an old row lacked; never overwrite what a save wrote since."""
+        with busy_as_503(), self.db:
+            self.db.execute(
+                "UPDATE post SET body_html = COALESCE(body_html, ?),"
+                " excerpt = COALESCE(excerpt, ?), author_iss = COALESCE(author_iss, ?)"
+                " WHERE id = ?", (rendered.html, rendered.excerpt, issuer, id))
 
     def close(self) -> None:
         self.db.close()
@@ -64,45 +96,59 @@ class SqliteStore:
         after = decode_cursor(cursor) if cursor is not None else None
         where = "WHERE (created_at, id) < (?, ?)" if after else ""
         with busy_as_503():
-            posts = self.db.execute(
+            rows = self.db.execute(
                 f"SELECT {COLUMNS} FROM post {where}"
                 " ORDER BY created_at DESC, id DESC LIMIT ?",
                 (*(after or ()), limit + 1)).fetchall()
-        more = len(posts) > limit
-        return posts[:limit], encode_cursor(posts[limit - 1]) if more else None
+        posts = [self.to_post(row) for row in rows[:limit]]
+        return posts, encode_cursor(posts[-1]) if len(rows) > limit else None
 
     def get_post(self, id: str) -> Post | None:
         if not is_post_id(id):
             return None
         with busy_as_503():
-            return self.db.execute(f"SELECT {COLUMNS} FROM post WHERE id = ?",
-                                   (id,)).fetchone()
+            row = self.db.execute(f"SELECT {COLUMNS} FROM post WHERE id = ?",
+                                  (id,)).fetchone()
+        return self.to_post(row) if row else None
 
-    def create_post(self, title: str, body: str, author_sub: str,
+    def create_post(self, title: str, body: str, rendered: Rendered, author: Author,
                     author_name: str) -> Post:
         now = now_ms()
-        post = Post(str(uuid.uuid4()), title, body, author_sub, author_name, now, now)
+        post = Post(str(uuid.uuid4()), title, body, author.sub, author_name, now, now,
+                    author.iss, rendered.html, rendered.excerpt)
         with busy_as_503(), self.db:
-            self.db.execute("INSERT INTO post VALUES (?, ?, ?, ?, ?, ?, ?)",
+            self.db.execute(f"INSERT INTO post ({COLUMNS}) VALUES ({PLACES})",
                             dataclasses.astuple(post))
         return post
 
-    def update_post(self, id: str, title: str, body: str,
-                    author_sub: str) -> Post | None:
+    def update_post(self, id: str, title: str, body: str, rendered: Rendered,
+                    author: Author) -> Post | None:
         if not is_post_id(id):
             return None
         with busy_as_503(), self.db:
             rows = self.db.execute(
-                "UPDATE post SET title = ?, body = ?, updated_at = MAX(created_at, ?)"
-                f" WHERE id = ? AND author_sub = ? RETURNING {COLUMNS}",
-                (title, body, now_ms(), id, author_sub)).fetchall()
-        return rows[0] if rows else None
+                "UPDATE post SET title = ?, body = ?, body_html = ?, excerpt = ?,"
+                " updated_at = MAX(created_at, ?), author_iss = ?"
+                f" WHERE id = ? AND {self.written_by()} RETURNING {COLUMNS}",
+                (title, body, rendered.html, rendered.excerpt, now_ms(), author.iss, id,
+                 *self.author_values(author))).fetchall()
+        return self.to_post(rows[0]) if rows else None
 
-    def delete_post(self, id: str, author_sub: str | None) -> bool:
+    def delete_post(self, id: str, author: Author | None) -> bool:
         if not is_post_id(id):
             return False
+        where, values = ("", ()) if author is None else (
+            f" AND {self.written_by()}", self.author_values(author))
         with busy_as_503(), self.db:
-            deleted = self.db.execute(
-                "DELETE FROM post WHERE id = ? AND (? IS NULL OR author_sub = ?)",
-                (id, author_sub, author_sub))
+            deleted = self.db.execute(f"DELETE FROM post WHERE id = ?{where}",
+                                      (id, *values))
         return deleted.rowcount == 1
+
+    @staticmethod
+    def written_by() -> str:
+        """The SQL condition that `author_values(author)` wrote the row."""
+        return "author_sub = ? AND (author_iss = ? OR (author_iss IS NULL AND ?))"
+
+    def author_values(self, author: Author) -> tuple[str, str, bool]:
+        legacy = self.issuer is not None and author.iss == self.issuer
+        return author.sub, author.iss, legacy
