@@ -120,9 +120,9 @@ def test_two_apps_keep_their_own_cognito_client(env):
     second = env(COGNITO_CLIENT_ID="second")
     for app, expected in ((first, "first"), (second, "second")):
         with app.app_context():
-            from blog.cognito import client
+            from blog.oauth_client import client
 
-            assert client.client_id == expected
+            assert client().client_id == expected
 
 
 def test_local_mode_needs_no_settings(monkeypatch, tmp_path):
@@ -145,3 +145,19 @@ def test_log_format_is_json_on_lambda_and_text_elsewhere(env, monkeypatch):
 def test_unknown_log_format_refused(env):
     with pytest.raises(ConfigError, match="BLOG_LOG_FORMAT"):
         env(LOG_FORMAT="xml")
+
+
+def test_guarded_pages_start_without_authlib(tmp_path):
+    """authlib (about 50 ms of a cold start) is imported by the first sign-in only."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, blog; blog.create_app({'INSTANCE_PATH': sys.argv[1], "
+        + ", ".join(f"'{k.removeprefix('BLOG_')}': {v!r}" for k, v in FULL.items())
+        + "}); print(sorted(m for m in sys.modules if m.startswith('authlib')))"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
