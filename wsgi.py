@@ -20,6 +20,6 @@ app.wsgi_app = lambda_adapter.fix_environ(app.wsgi_app)  # type: ignore[method-a
 
 def handler(event: dict, context: Any) -> dict:
     """Serve one API Gateway event (REST, HTTP API payload 1.0 or 2.0)."""
-    request = lambda_adapter.v1_event(event)
-    response = awsgi.response(app, request, context, base64_content_types=BINARY_TYPES)
-    return lambda_adapter.finish(response, event, request)
+    v1 = lambda_adapter.v1_event(event)
+    response = awsgi.response(app, v1, context, base64_content_types=BINARY_TYPES)
+    return lambda_adapter.finish(response, event, v1)

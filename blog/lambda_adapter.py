@@ -1,4 +1,6 @@
-"""Close aws-wsgi 0.2.7's gaps between API Gateway events and WSGI (lambda.md §1).
+"""Close aws-wsgi 0.2.7's gaps between API Gateway events and WSGI.
+
+docs/ARCHITECTURE.md ("The same request on Lambda") lists the gaps and why each matters.
 
 `v1_event` turns an HTTP API payload 2.0 event into the v1 shape aws-wsgi reads,
 `fix_environ` is WSGI middleware correcting what aws-wsgi gets wrong in the environ,
@@ -21,15 +23,15 @@ SET_COOKIES = "blog.set_cookies"  # where the middleware leaves every Set-Cookie
 def v1_event(event: dict) -> dict:
     """A copy of `event` in the v1 (REST / payload 1.0) shape aws-wsgi understands."""
     if event.get("version") != "2.0":
-        request = {**event, "queryStringParameters": event.get("queryStringParameters")}
+        v1 = {**event, "queryStringParameters": event.get("queryStringParameters")}
         multi = event.get("multiValueHeaders") or {}
         cookies = [value for name, values in multi.items()
                    if name.lower() == "cookie" for value in values or ()]
         if len(cookies) > 1:  # HTTP/2 may send several Cookie headers
             headers = {k: v for k, v in (event.get("headers") or {}).items()
                        if k.lower() != "cookie"}
-            request["headers"] = {**headers, "cookie": "; ".join(cookies)}
-        return request
+            v1["headers"] = {**headers, "cookie": "; ".join(cookies)}
+        return v1
     context, http = event.get("requestContext") or {}, event["requestContext"]["http"]
     headers = dict(event.get("headers") or {})
     if event.get("cookies"):
@@ -59,17 +61,17 @@ def fix_environ(wsgi_app: WSGIApp) -> WSGIApp:
 
     def middleware(environ: dict, start_response: Callable[..., Any]
                    ) -> Iterable[bytes]:
-        request = environ.get("awsgi.event")
-        if request is None:  # not under aws-wsgi: a WSGI server serving `wsgi:app`
+        event = environ.get("awsgi.event")  # the v1 event aws-wsgi was given
+        if event is None:  # not under aws-wsgi: a WSGI server serving `wsgi:app`
             return wsgi_app(environ, start_response)
-        context = request.get("requestContext") or {}
+        context = event.get("requestContext") or {}
         scheme = environ["wsgi.url_scheme"] = environ.get("wsgi.url_scheme") or "https"
         if not environ.get("SERVER_PORT"):
             environ["SERVER_PORT"] = "443" if scheme == "https" else "80"
-        query = request.get("multiValueQueryStringParameters")
+        query = event.get("multiValueQueryStringParameters")
         if query:
             environ["QUERY_STRING"] = urlencode(query, doseq=True)
-        path = request["path"].encode("utf-8")  # as sent: percent-encoded, maybe not
+        path = event["path"].encode("utf-8")  # as sent: percent-encoded, maybe not
         environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1")  # PEP 3333
         stage = context.get("stage")
         if stage and stage != "$default" and (
@@ -79,7 +81,7 @@ def fix_environ(wsgi_app: WSGIApp) -> WSGIApp:
         environ["REMOTE_ADDR"] = (context.get("identity") or {}).get("sourceIp") or ""
 
         def record(status: str, headers: list, exc_info: Any = None) -> Any:
-            request[SET_COOKIES] = [v for k, v in headers if k.lower() == "set-cookie"]
+            event[SET_COOKIES] = [v for k, v in headers if k.lower() == "set-cookie"]
             return start_response(status, headers, exc_info)
 
         body = wsgi_app(environ, record)
@@ -92,9 +94,10 @@ def fix_environ(wsgi_app: WSGIApp) -> WSGIApp:
     return middleware
 
 
-def finish(response: dict, event: dict, request: dict) -> dict:
-    """aws-wsgi's answer with an int status and every cookie, for the event's API."""
-    cookies = request.get(SET_COOKIES) or []
+def finish(response: dict, event: dict, v1: dict) -> dict:
+    """aws-wsgi's answer to `v1` with an int status and every cookie, for `event`'s API.
+    """
+    cookies = v1.get(SET_COOKIES) or []
     headers = {k: v for k, v in response["headers"].items()
                if k.lower() != "set-cookie"}
     response = {**response, "statusCode": int(response["statusCode"]),

@@ -16,21 +16,19 @@ from flask import url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import markdown
 from .auth import SessionEnded
 from .auth import login_required
 from .errors import render_error
 from .storage import Author
 from .storage import Post
-from .storage import Unavailable
+from .storage import PostsUnavailable
+from .storage import check_post
 from .storage import get_store
 from .storage import rfc3339
 from .storage import utc
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
 PAGE_SIZE = 10
-TITLE_MAX = 200
-BODY_MAX = 50_000
 
 bp.add_app_template_filter(rfc3339, "rfc3339")
 
@@ -114,7 +112,7 @@ def delete(post_id: str) -> Any:
     return redirect(url_for("posts.index"))
 
 
-@bp.errorhandler(Unavailable)
+@bp.errorhandler(PostsUnavailable)
 @bp.errorhandler(CSRFError)
 @bp.errorhandler(SessionEnded)
 def unsaved(error: HTTPException) -> Any:
@@ -126,8 +124,9 @@ def unsaved(error: HTTPException) -> Any:
         "title": request.form.get("title", ""),
         "body": request.form.get("body", ""),
     }
+    can_retry = isinstance(error, PostsUnavailable) and g.get("user")
     page = render_template("posts/unsaved.html", form=form, error=error,
-                           can_retry=isinstance(error, Unavailable) and g.get("user"))
+                           can_retry=can_retry)
     return page, error.code
 
 
@@ -158,30 +157,3 @@ def may_delete(post: Post) -> bool:
 def read_form() -> tuple[dict[str, Any], dict[str, str]]:
     """The submitted title and body, tidied, and an error message per bad field."""
     return check_post(request.form.get("title", ""), request.form.get("body", ""))
-
-
-def check_post(title: str, body: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """Tidy a title and body (the pages' and the API's rules); errors per bad field.
-
-    A good body is rendered here, once (`rendered`), for the store to keep.
-    """
-    title = " ".join(title.split())
-    body = body.replace("\r\n", "\n").lstrip("\n").rstrip()
-    errors = {}
-    if not title:
-        errors["title"] = "Give your post a title."
-    elif len(title) > TITLE_MAX:
-        errors["title"] = (f"Keep the title to {TITLE_MAX} characters "
-                           f"(it has {len(title)}).")
-    if not body:
-        errors["body"] = "Write something in the body."
-    elif len(body) > BODY_MAX:
-        errors["body"] = (f"Keep the body to {BODY_MAX:,} characters "
-                          f"(it has {len(body):,}).")
-    form: dict[str, Any] = {"title": title, "body": body}
-    if "body" not in errors:
-        try:
-            form["rendered"] = markdown.prepare(body)
-        except markdown.TooComplex as error:
-            errors["body"] = f"This body cannot be published. {error}"
-    return form, errors

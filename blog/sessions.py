@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +20,8 @@ from flask_session.cachelib import CacheLibSessionInterface
 from itsdangerous import want_bytes
 from werkzeug.exceptions import ServiceUnavailable
 
+from . import backends
+
 log = logging.getLogger(__name__)
 LOGIN_LIFETIME = timedelta(minutes=10)  # a login in progress, in the filesystem store
 
@@ -30,10 +30,8 @@ def init_app(app: Flask) -> None:
     """Bind Flask-Session to `app` with the configured backend."""
     kind = app.config["SESSION_TYPE"]
     if kind == "dynamodb":
-        from .storage.dynamodb import resource
-
         app.session_interface = DynamoDBSessions(
-            app, resource(app), app.config["SESSION_TABLE"])
+            app, backends.dynamodb(app), app.config["SESSION_TABLE"])
         app.before_request(refuse_unreadable)
         return
     if kind == "filesystem":
@@ -133,21 +131,9 @@ def refuse_unreadable() -> None:
         raise SessionsUnavailable()
 
 
-@contextmanager
-def store_errors_as_503() -> Iterator[None]:
-    """Throttling, a missing table or an unreachable endpoint become
-    `SessionsUnavailable`."""
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-
-    try:
-        yield
-    except ClientError as error:
-        log.warning("session table refused: %s", error.response["Error"].get("Code"))
-        raise SessionsUnavailable() from error
-    except BotoCoreError as error:
-        log.warning("session table unreachable: %s", type(error).__name__)
-        raise SessionsUnavailable() from error
+def store_errors_as_503() -> Any:
+    """The session table's failures as `SessionsUnavailable`."""
+    return backends.failures_as(SessionsUnavailable, "session table")
 
 
 class DynamoDBSessions(Sessions):

@@ -16,7 +16,7 @@ import jwt
 
 from . import jwks
 
-LEEWAY = 30  # seconds of clock skew tolerated, everywhere (security.md D2: at most 60)
+LEEWAY = 30  # seconds of clock skew, everywhere; at most 60 (docs/SECURITY.md)
 MAX_TOKEN_LENGTH = 16_384
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "token_use"]
 DATES = ("exp", "iat", "nbf", "auth_time")  # NumericDate claims, checked when present
@@ -144,7 +144,8 @@ def verify_access_token(token: object, *, jwks_url: str, issuer: str,
                         client_ids: Collection[str]) -> dict[str, Any]:
     """Verify a Cognito access token issued to one of `client_ids`; return its claims.
 
-    Access tokens have no `aud`: the app client is named by `client_id` (cognito.md 3).
+    Access tokens have no `aud`: the app client is named by `client_id`
+    (docs/SECURITY.md, "Token verification").
     """
     claims = decode(token, jwks_url=jwks_url, issuer=issuer, audience=None,
                     token_use="access")

@@ -16,6 +16,8 @@ from fakeaws import fake_credentials
 from flask import Flask
 from moto import mock_aws
 
+from blog import backends
+
 TABLE = "blog-test-sessions"
 VISITS = [
     ("GET", "/posts/"),
@@ -42,8 +44,8 @@ def app(request, idp, tmp_path, monkeypatch) -> Iterator[Flask]:
     with mock_aws():
         resource = boto3.resource("dynamodb")
         create_sessions_table(resource, TABLE)
-        app = https_app(idp, tmp_path, SESSION_TYPE="dynamodb", SESSION_TABLE=TABLE,
-                        SESSION_DYNAMODB=resource)
+        monkeypatch.setattr(backends, "connect", lambda: resource)
+        app = https_app(idp, tmp_path, SESSION_TYPE="dynamodb", SESSION_TABLE=TABLE)
         app.store_calls = []
         resource.meta.client.meta.events.register(
             "before-parameter-build.dynamodb",

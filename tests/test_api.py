@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from blog import create_app
 from blog import markdown
 from blog.config import ConfigError
-from blog.storage import Unavailable
+from blog.storage import PostsUnavailable
 from blog.tokens import LEEWAY
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -465,7 +465,7 @@ def test_pages_keep_their_html_errors(client) -> None:
 
 def test_store_unavailable_gets_503(client, idp, monkeypatch) -> None:
     def unavailable():
-        raise Unavailable()
+        raise PostsUnavailable()
 
     monkeypatch.setattr("blog.api.views.get_store", unavailable)
     problem(client.get("/api/posts", headers=bearer(idp)), 503)

@@ -17,16 +17,20 @@ from fakeaws import fake_credentials
 from flask import Flask
 from moto import mock_aws
 
+from blog import backends
+
 TABLE = "blog-test-sessions"
 WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
 
 
 @pytest.fixture
 def resource(monkeypatch) -> Iterator[Any]:
+    """moto's DynamoDB with the sessions table; apps made now use this resource."""
     fake_credentials(monkeypatch)
     with mock_aws():
         resource = boto3.resource("dynamodb")
         create_sessions_table(resource, TABLE)
+        monkeypatch.setattr(backends, "connect", lambda: resource)
         yield resource
 
 
@@ -47,7 +51,6 @@ def make_app(idp, tmp_path, resource, table: str = TABLE) -> Flask:
         tmp_path,
         SESSION_TYPE="dynamodb",
         SESSION_TABLE=table,
-        SESSION_DYNAMODB=resource,
     )
 
 
@@ -168,7 +171,7 @@ def test_missing_table_is_a_503_page(idp, tmp_path, resource):
     assert client.get("/").status_code == 503
 
 
-def test_unreachable_endpoint_is_a_503_page(idp, tmp_path, resource):
+def test_unreachable_endpoint_is_a_503_page(idp, tmp_path, resource, monkeypatch):
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -177,6 +180,7 @@ def test_unreachable_endpoint_is_a_503_page(idp, tmp_path, resource):
         endpoint_url=f"http://127.0.0.1:{port}",
         config=Config(retries={"max_attempts": 1}, connect_timeout=1),
     )
+    monkeypatch.setattr(backends, "connect", lambda: unreachable)
     client = make_app(idp, tmp_path, unreachable).test_client()
     client.set_cookie("__Host-session", "x" * 43, domain="blog.example")
     response = client.get("/posts/")

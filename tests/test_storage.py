@@ -15,13 +15,14 @@ import time_machine
 from flask import Flask
 from moto import mock_aws
 
+from blog import backends
 from blog import markdown
 from blog.markdown import prepare
 from blog.storage import Author
 from blog.storage import BadCursor
 from blog.storage import Post
+from blog.storage import PostsUnavailable
 from blog.storage import Store
-from blog.storage import Unavailable
 from blog.storage import dynamodb
 from blog.storage import get_store
 from blog.storage import rfc3339
@@ -54,7 +55,7 @@ def store(request, tmp_path, monkeypatch) -> Iterator[Store]:
             monkeypatch.setenv(name, "testing")  # fake credentials for moto
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         with mock_aws():
-            store = dynamodb.DynamoDBStore(dynamodb.connect().Table("posts"), ISSUER)
+            store = dynamodb.DynamoDBStore(backends.connect().Table("posts"), ISSUER)
             store.init_db()
             yield store
 
@@ -188,7 +189,7 @@ def test_locked_database_is_503(tmp_path, monkeypatch) -> None:
     store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"))
     other = sqlite3.connect(tmp_path / "posts.sqlite3")
     other.execute("BEGIN EXCLUSIVE")
-    with pytest.raises(Unavailable) as error:
+    with pytest.raises(PostsUnavailable) as error:
         create(store, "T", "B")
     assert error.value.code == 503
     other.rollback()

@@ -11,7 +11,8 @@ from test_storage import A
 from test_storage import create
 from test_storage import update
 
-from blog.storage import Unavailable
+from blog import backends
+from blog.storage import PostsUnavailable
 from blog.storage import dynamodb
 
 
@@ -21,7 +22,7 @@ def table(monkeypatch) -> Iterator[Any]:
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
-        table = dynamodb.connect().Table("posts")
+        table = backends.connect().Table("posts")
         dynamodb.DynamoDBStore(table).init_db()
         yield table
 
@@ -66,9 +67,9 @@ def test_an_edit_after_a_delete_does_not_bring_the_post_back(table):
 
 
 def test_a_missing_table_is_unavailable_not_a_crash(table):
-    store = dynamodb.DynamoDBStore(dynamodb.connect().Table("no-such-table"))
-    with pytest.raises(Unavailable) as error:
+    store = dynamodb.DynamoDBStore(backends.connect().Table("no-such-table"))
+    with pytest.raises(PostsUnavailable) as error:
         store.list_posts(None, 10)
     assert error.value.code == 503
-    with pytest.raises(Unavailable):
+    with pytest.raises(PostsUnavailable):
         create(store, "T", "B")

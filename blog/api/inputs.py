@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import request
 
-from .. import posts
+from .. import storage
 from .problems import Problem
 from .problems import invalid
 
-LIMITS = {"title": posts.TITLE_MAX, "body": posts.BODY_MAX}
+LIMITS = {"title": storage.TITLE_MAX, "body": storage.BODY_MAX}
 CURSOR = re.compile(r"[A-Za-z0-9_-]+")  # base64url without padding, as the stores write
 
 
@@ -59,7 +59,7 @@ def read_post(current: dict[str, str] | None = None) -> dict[str, Any]:
         errors.append(("", "Send 'title', 'body' or both."))
     if errors:
         raise invalid(errors)
-    fields, rule_errors = posts.check_post(**{**(current or {}), **data})
+    fields, rule_errors = storage.check_post(**{**(current or {}), **data})
     if rule_errors:  # the pages' own rules, and a body too complex to format
         raise invalid(rule_errors.items())
     return fields

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import posts
+from .. import storage
 
 POST_ID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 # One character that Python's str.split() keeps, i.e. not only whitespace.
@@ -144,8 +144,8 @@ PARAMETERS = {
 
 POST = {
     "id": {"type": "string", "pattern": POST_ID},
-    "title": {"type": "string", "minLength": 1, "maxLength": posts.TITLE_MAX},
-    "body": {"type": "string", "minLength": 1, "maxLength": posts.BODY_MAX},
+    "title": {"type": "string", "minLength": 1, "maxLength": storage.TITLE_MAX},
+    "body": {"type": "string", "minLength": 1, "maxLength": storage.BODY_MAX},
     "body_html": {"type": "string", "description": "The Markdown body as safe HTML."},
     "author": {"type": "object", "additionalProperties": False,
                "required": ["sub", "username"],
@@ -167,12 +167,12 @@ SCHEMAS = {
                      "next_cursor": {"type": ["string", "null"]}}},
     "NewPost": {"type": "object", "additionalProperties": False,
                 "required": ["title", "body"], "properties": {
-                    "title": text(posts.TITLE_MAX, "The title"),
-                    "body": text(posts.BODY_MAX, "The Markdown body")}},
+                    "title": text(storage.TITLE_MAX, "The title"),
+                    "body": text(storage.BODY_MAX, "The Markdown body")}},
     "PostChanges": {"type": "object", "additionalProperties": False,
                     "minProperties": 1, "properties": {
-                        "title": text(posts.TITLE_MAX, "The title"),
-                        "body": text(posts.BODY_MAX, "The Markdown body")}},
+                        "title": text(storage.TITLE_MAX, "The title"),
+                        "body": text(storage.BODY_MAX, "The Markdown body")}},
     "Problem": {"type": "object", "required": ["type", "title", "status", "detail"],
                 "properties": {"type": {"type": "string", "format": "uri-reference"},
                                "title": STRING, "status": {"type": "integer"},

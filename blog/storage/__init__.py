@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 from typing import NamedTuple
 from typing import Protocol
 
@@ -24,8 +25,12 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import ServiceUnavailable
 
 from ..markdown import Rendered
+from ..markdown import TooComplex
+from ..markdown import prepare
 from ..markdown import prepare_or_plain
 
+TITLE_MAX = 200  # characters, after runs of whitespace become one space
+BODY_MAX = 50_000  # characters, as sent (line ends as \n)
 POST_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -85,8 +90,35 @@ class BadCursor(BadRequest):
                    "Start again from the newest posts.")
 
 
-class Unavailable(ServiceUnavailable):
+class PostsUnavailable(ServiceUnavailable):
     description = "The posts are busy right now. Please try again in a moment."
+
+
+def check_post(title: str, body: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Tidy a title and body (the pages' and the API's rules); errors per bad field.
+
+    A good body is rendered here, once (`rendered`), for the store to keep.
+    """
+    title = " ".join(title.split())
+    body = body.replace("\r\n", "\n").lstrip("\n").rstrip()
+    errors = {}
+    if not title:
+        errors["title"] = "Give your post a title."
+    elif len(title) > TITLE_MAX:
+        errors["title"] = (f"Keep the title to {TITLE_MAX} characters "
+                           f"(it has {len(title)}).")
+    if not body:
+        errors["body"] = "Write something in the body."
+    elif len(body) > BODY_MAX:
+        errors["body"] = (f"Keep the body to {BODY_MAX:,} characters "
+                          f"(it has {len(body):,}).")
+    form: dict[str, Any] = {"title": title, "body": body}
+    if "body" not in errors:
+        try:
+            form["rendered"] = prepare(body)
+        except TooComplex as error:
+            errors["body"] = f"This body cannot be published. {error}"
+    return form, errors
 
 
 def now_ms() -> int:
@@ -148,7 +180,7 @@ def rendered_now(row: dict, issuer: str | None,
     if fill_in:
         try:
             keep(post.id, Rendered(post.body_html, post.excerpt), issuer)
-        except Unavailable:
+        except PostsUnavailable:
             pass  # kept next time; this reader still gets the page
     return post
 

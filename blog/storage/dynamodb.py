@@ -1,4 +1,4 @@
-"""Posts in a DynamoDB table (BLOG_POSTS_TABLE), the shape of lambda.md §4.
+"""Posts in a DynamoDB table (BLOG_POSTS_TABLE), declared in serverless.yml.
 
 Pages come newest first from the GSI `by_created` (hash `kind`, always "post"; range
 `created_at`), never from a Scan; edits and deletes are conditional writes on
@@ -12,19 +12,17 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import BotoCoreError
 from botocore.exceptions import ClientError
 from flask import Flask
 
+from .. import backends
 from ..markdown import Rendered
 from . import Author
 from . import Post
-from . import Unavailable
+from . import PostsUnavailable
 from . import decode_cursor
 from . import encode_cursor
 from . import is_post_id
@@ -37,46 +35,15 @@ KIND = "post"
 REFUSED = "ConditionalCheckFailedException"  # a condition on the author or id failed
 
 
-def connect() -> Any:
-    """A boto3 DynamoDB resource that gives up quickly instead of hanging a request."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.resource("dynamodb", config=Config(
-        connect_timeout=2, read_timeout=3,
-        retries={"mode": "standard", "max_attempts": 3}))
-
-
-def resource(app: Flask) -> Any:
-    """This app's one boto3 DynamoDB resource, shared by sessions and posts."""
-    if app.config.get("SESSION_DYNAMODB") is None:
-        app.config["SESSION_DYNAMODB"] = connect()
-    return app.config["SESSION_DYNAMODB"]
-
-
 def opener(app: Flask) -> Callable[[], DynamoDBStore]:
-    """One boto3 resource per app; a cheap store object per app context."""
-    table = resource(app).Table(app.config["POSTS_TABLE"])
+    """The app's one boto3 resource; a cheap store object per app context."""
+    table = backends.dynamodb(app).Table(app.config["POSTS_TABLE"])
     return lambda: DynamoDBStore(table, app.config.get("COGNITO_ISSUER"))
 
 
-@contextmanager
-def unavailable_as_503(expected: str | None = None) -> Iterator[None]:
-    """Throttling, a missing table or an unreachable endpoint: a 503 page, not a 500.
-
-    A `ClientError` whose code is `expected` is re-raised for the caller to handle.
-    """
-    try:
-        yield
-    except ClientError as error:
-        code = error.response["Error"].get("Code")
-        if code == expected:
-            raise
-        log.warning("posts table refused: %s", code)
-        raise Unavailable() from error
-    except BotoCoreError as error:
-        log.warning("posts table unreachable: %s", type(error).__name__)
-        raise Unavailable() from error
+def unavailable_as_503(expected: str | None = None) -> Any:
+    """The posts table's failures as `PostsUnavailable` (`expected` codes re-raised)."""
+    return backends.failures_as(PostsUnavailable, "posts table", expected)
 
 
 class DynamoDBStore:

@@ -7,16 +7,16 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Callable
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import resources
+from typing import Any
 
 from flask import Flask
 
+from .. import backends
 from ..markdown import Rendered
 from . import Author
 from . import Post
-from . import Unavailable
+from . import PostsUnavailable
 from . import decode_cursor
 from . import encode_cursor
 from . import is_post_id
@@ -38,15 +38,9 @@ def opener(app: Flask) -> Callable[[], SqliteStore]:
     return lambda: SqliteStore(path, app.config.get("COGNITO_ISSUER"))
 
 
-@contextmanager
-def busy_as_503() -> Iterator[None]:
-    """A database still locked after TIMEOUT is a 503 page, not a 500."""
-    try:
-        yield
-    except sqlite3.OperationalError as error:
-        if "locked" in str(error) or "busy" in str(error):
-            raise Unavailable() from error
-        raise
+def busy_as_503() -> Any:
+    """A database still locked after TIMEOUT is `PostsUnavailable`, not a 500."""
+    return backends.failures_as(PostsUnavailable, "posts database")
 
 
 class SqliteStore:
