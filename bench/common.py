@@ -16,12 +16,13 @@ from .harness import use_test_helpers
 
 use_test_helpers()
 
-from conftest import AuthActions  # noqa: E402  (tests/ is on sys.path only now)
-from conftest import HttpsClient  # noqa: E402
-from conftest import settings  # noqa: E402
-from fakeidp import CLIENT_ID  # noqa: E402
-from fakeidp import CLIENT_SECRET  # noqa: E402
-from fakeidp import FakeIdP  # noqa: E402
+from tests.support.clients import AuthActions  # noqa: E402  (the root is on sys.path now)
+from tests.support.clients import HttpsClient  # noqa: E402
+from tests.support.clients import settings  # noqa: E402
+from tests.support.fakeaws import create_sessions_table  # noqa: E402
+from tests.support.fakeidp import CLIENT_ID  # noqa: E402
+from tests.support.fakeidp import CLIENT_SECRET  # noqa: E402
+from tests.support.fakeidp import FakeIdP  # noqa: E402
 
 __all__ = [
     "AuthActions",
@@ -173,12 +174,7 @@ class LambdaBackends:
             "aws_secret_access_key": "bench",
         }
         dynamodb = boto3.client("dynamodb", **kwargs)
-        dynamodb.create_table(
-            TableName=self.env["BLOG_SESSION_TABLE"],
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        )
+        create_sessions_table(dynamodb, self.env["BLOG_SESSION_TABLE"])
         dynamodb.create_table(TableName=self.env["BLOG_POSTS_TABLE"], **TABLE_SHAPE)
         secrets = boto3.client("secretsmanager", **kwargs)
         secrets.create_secret(

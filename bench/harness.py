@@ -10,14 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ROOT / "tests"
 
 
 def use_test_helpers() -> None:
-    """Make tests/fakeidp.py and tests/conftest.py importable (FakeIdP, AuthActions)."""
-    for path in (str(ROOT), str(TESTS)):
-        if path not in sys.path:
-            sys.path.insert(0, path)
+    """Make the repository root importable, hence `tests.support` (FakeIdP, ...)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
 
 
 def compare(

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from tests.support.forms import find_form
+
 from .servers import PASSWORD
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -121,21 +123,12 @@ class Browser:
     def submit(
         self, page: requests.Response, expect: int | None = 200, **fields: str
     ) -> requests.Response:
-        """Send the page's first POST form but logout's, hidden fields kept."""
-        forms = re.finditer(
-            r'<form[^>]*method="post"[^>]*>(.*?)</form>', page.text, re.S
-        )
-        form = next((f for f in forms if "/auth/logout" not in f.group(0)[:120]), None)
-        if not form:
-            raise Failed(f"no form on {urlsplit(page.url).path}")
-        action = re.search(r'action="([^"]*)"', form.group(0))
-        hidden = re.findall(
-            r'type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1)
-        )
-        data = {k: html.unescape(v) for k, v in hidden} | fields
-        target = urljoin(
-            page.url, html.unescape(action.group(1)) if action else page.url
-        )
+        """Send the page's first POST form but logout's, its fields kept."""
+        try:
+            form = find_form(page, skip="/auth/logout")
+        except LookupError:
+            raise Failed(f"no form on {urlsplit(page.url).path}") from None
+        data, target = {**form.fields, **fields}, form.action
         return self.request("POST", target, data, expect)
 
 

@@ -10,38 +10,23 @@ import time
 
 import jwt
 import pytest
-from conftest import https_app
-from conftest import settings
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.hazmat.primitives.serialization import PublicFormat
-from fakeidp import CLIENT_ID
-from fakeidp import FakeIdP
-from fakeidp import new_key
-from fakeidp import public_jwk
 from flask.testing import FlaskClient
 
-from blog import create_app
 from blog import markdown
 from blog.config import ConfigError
-from blog.storage import PostsUnavailable
 from blog.tokens import LEEWAY
+from tests.support.clients import access_claims
+from tests.support.clients import bearer
+from tests.support.fakeidp import CLIENT_ID
+from tests.support.fakeidp import FakeIdP
+from tests.support.fakeidp import new_key
+from tests.support.fakeidp import public_jwk
+from tests.support.storage import PostsUnavailable
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-ID_TOKEN_ONLY = {"aud": None, "cognito:username": None, "email": None,
-                 "email_verified": None}
-
-
-def access_claims(idp, username="alice", **claims) -> dict:
-    """An access token's claims as Cognito sets them: client_id, username, no aud."""
-    return idp.claims(**{**ID_TOKEN_ONLY, "token_use": "access", "client_id": CLIENT_ID,
-                         "scope": "openid email profile", "username": username,
-                         "sub": f"sub-{username}", **claims})
-
-
-def bearer(idp, username="alice", **claims) -> dict:
-    token = idp.sign(access_claims(idp, username, **claims))
-    return {"Authorization": f"Bearer {token}"}
 
 
 def problem(response, status: int) -> dict:
@@ -61,11 +46,6 @@ def create(client, idp, username="alice", title="Hello", body="Some *text*"):
     return response.get_json()
 
 
-def client_of(idp, tmp_path, **config) -> FlaskClient:
-    """A client of an app built with extra settings."""
-    return https_app(idp, tmp_path, **config).test_client()
-
-
 # --- every verification rule has a token it refuses ---
 
 def tampered(idp) -> str:
@@ -81,7 +61,7 @@ def unsigned(idp) -> str:
 
 
 def hmac_with_public_key(idp) -> str:
-    """HS256 keyed by our public key's PEM (key confusion, security.md 30)."""
+    """HS256 keyed by our public key's PEM (key confusion)."""
     pem = idp.key.public_key().public_bytes(Encoding.PEM,
                                             PublicFormat.SubjectPublicKeyInfo)
     header = jwt.utils.base64url_encode(json.dumps(
@@ -181,8 +161,8 @@ def test_browser_session_is_not_accepted(client, auth, idp) -> None:
 # --- write scope and allowed clients ---
 
 @pytest.fixture
-def scoped(idp, tmp_path) -> FlaskClient:
-    return client_of(idp, tmp_path, API_WRITE_SCOPE="blog/write")
+def scoped(make_app) -> FlaskClient:
+    return make_app(API_WRITE_SCOPE="blog/write").test_client()
 
 
 @pytest.mark.parametrize("method,path", [("post", "/api/posts"),
@@ -214,13 +194,13 @@ def test_without_write_scope_setting_post_has_no_403(client) -> None:
 
 
 @pytest.mark.parametrize("setting", ["web,cli", '["web", "cli"]', ["web", "cli"]])
-def test_allowed_clients_replace_the_blogs_own(idp, tmp_path, monkeypatch,
+def test_allowed_clients_replace_the_blogs_own(idp, make_app, monkeypatch,
                                                setting) -> None:
     if isinstance(setting, str):
         monkeypatch.setenv("BLOG_API_CLIENT_IDS", setting)
-        client = client_of(idp, tmp_path)
+        client = make_app().test_client()
     else:
-        client = client_of(idp, tmp_path, API_CLIENT_IDS=setting)
+        client = make_app(API_CLIENT_IDS=setting).test_client()
     for client_id, status in (("cli", 200), ("web", 200), (CLIENT_ID, 401)):
         response = client.get("/api/posts", headers=bearer(idp, client_id=client_id))
         assert response.status_code == status, client_id
@@ -229,14 +209,14 @@ def test_allowed_clients_replace_the_blogs_own(idp, tmp_path, monkeypatch,
 @pytest.mark.parametrize("name,value", [("API_CLIENT_IDS", {"a": 1}),
                                         ("API_CLIENT_IDS", [["a"]]),
                                         ("API_WRITE_SCOPE", "two scopes")])
-def test_bad_api_settings_stop_start_up(idp, tmp_path, name, value) -> None:
+def test_bad_api_settings_stop_start_up(make_app, name, value) -> None:
     with pytest.raises(ConfigError, match=f"BLOG_{name}"):
-        create_app(settings(idp, tmp_path, **{name: value}))
+        make_app(**{name: value})
 
 
-def test_keys_unreachable_gets_503(idp, tmp_path) -> None:
-    client = client_of(idp, tmp_path, COGNITO_METADATA_URL=(
-        "http://127.0.0.1:9/pool/.well-known/openid-configuration"))
+def test_keys_unreachable_gets_503(idp, make_app) -> None:
+    client = make_app(COGNITO_METADATA_URL=(
+        "http://127.0.0.1:9/pool/.well-known/openid-configuration")).test_client()
     problem(client.get("/api/posts", headers=bearer(idp)), 503)
 
 
@@ -302,8 +282,8 @@ def test_author_or_admin_deletes(client, idp, username, groups) -> None:
     problem(client.delete(path, headers=headers), 404)
 
 
-def test_admin_group_comes_from_settings(idp, tmp_path) -> None:
-    client = client_of(idp, tmp_path, ADMIN_GROUP="moderators")
+def test_admin_group_comes_from_settings(idp, make_app) -> None:
+    client = make_app(ADMIN_GROUP="moderators").test_client()
     post = create(client, idp, "alice")
     path = f"/api/posts/{post['id']}"
     problem(client.delete(path, headers=bearer(idp, "b", **{
@@ -494,11 +474,11 @@ def test_api_token_command_refuses_outside_local_mode(app) -> None:
 # --- issue 11, items 5 and 8a ---
 
 def test_same_sub_from_another_issuer_may_neither_edit_nor_delete(client, idp,
-                                                                  tmp_path) -> None:
+                                                                  make_app) -> None:
     post = create(client, idp, "alice")
     other_pool = FakeIdP()  # an app of another user pool on the same posts
     try:
-        other = client_of(other_pool, tmp_path)
+        other = make_app(pool=other_pool).test_client()
         path, headers = f"/api/posts/{post['id']}", bearer(other_pool, "alice")
         problem(other.patch(path, json={"title": "Mine"}, headers=headers), 403)
         problem(other.delete(path, headers=headers), 403)

@@ -9,29 +9,23 @@ import jwt
 import pytest
 import requests
 import time_machine
-from localsite import PASSWORD
-from localsite import started
-from test_local_mode import Site
 
 from blog import localcognito
 from blog.api.token_command import sign_in
+from tests.support.localsite import PASSWORD
+from tests.support.localsite import BrowsedSite
+from tests.support.localsite import api_token
+from tests.support.localsite import started
 
 
 @pytest.fixture
-def site(tmp_path) -> Iterator[Site]:
-    with started(Site, tmp_path, "alice") as site:
+def site(tmp_path) -> Iterator[BrowsedSite]:
+    with started(BrowsedSite, tmp_path, "alice") as site:
         yield site
 
 
-def api_token(site: Site, username: str) -> str:
-    """What `flask --app blog api-token USERNAME` prints, against the live server."""
-    result = site.app.test_cli_runner().invoke(args=[
-        "api-token", username, "--password", PASSWORD, "--url", site.base])
-    assert result.exit_code == 0, result.output
-    return result.stdout.strip()
-
-
-def call(site: Site, method: str, path: str, token: str, **kwargs) -> requests.Response:
+def call(site: BrowsedSite, method: str, path: str, token: str,
+         **kwargs) -> requests.Response:
     return requests.request(method, site.base + path, timeout=10, **kwargs,
                             headers={"Authorization": f"Bearer {token}"})
 

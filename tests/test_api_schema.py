@@ -7,7 +7,6 @@ document that /api/openapi.json serves.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 
@@ -17,13 +16,13 @@ import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import strategies as st
-from test_api_local import api_token
-from test_local_mode import Site
 
-from blog import jwks
 from blog.api.schema import document
 from blog.storage import Post
 from blog.storage import encode_cursor
+from tests.support.clients import clear_blog_settings
+from tests.support.localsite import BrowsedSite
+from tests.support.localsite import api_token
 
 EXAMPLES = 50  # per operation and phase: variety enough, and well under a minute
 QUICK = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -48,16 +47,16 @@ def bearer() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, pytestconfig) -> Iterator[str]:
     """The served blog's URL, with alice's token; reports how many cases ran."""
-    jwks.clear()
-    with pytest.MonkeyPatch.context() as patch:  # as conftest's clean_environment
-        for name in [name for name in os.environ if name.startswith("BLOG_")]:
-            patch.delenv(name)
-        site = Site(tmp_path_factory.mktemp("api"))
+    # Module-scoped, so set up before the autouse clean_environment of the first test
+    # runs: it clears the BLOG_* variables itself. (The JWKS cache needs no reset here:
+    # the autouse fresh_jwks empties it around every test, this server's keys included.)
+    with pytest.MonkeyPatch.context() as patch:
+        clear_blog_settings(patch)
+        site = BrowsedSite(tmp_path_factory.mktemp("api"))
     site.add_user("alice")
     live_token["value"] = api_token(site, "alice")
     yield site.base
     site.close()
-    jwks.clear()
     report = pytestconfig.pluginmanager.get_plugin("terminalreporter")
     if report and cases:
         report.write_line(f"schemathesis ran {sum(cases.values())} cases: " + ", ".join(

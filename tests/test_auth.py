@@ -1,18 +1,21 @@
-"""Login against a scriptable Cognito: security.md section A, cookies, fixation."""
+"""Login and logout (blog/auth.py) against a scriptable Cognito: cookies, fixation.
+
+docs/SECURITY.md: Login, Logout, Sessions and cookies, Identity and authorisation.
+"""
 
 from __future__ import annotations
 
 import base64
 
 import pytest
-from conftest import query_of
-from fakeidp import CLIENT_ID
-from fakeidp import CLIENT_SECRET
-from fakeidp import new_key
-from fakeidp import public_jwk
 
 from blog import cognito
-from blog import create_app
+from tests.support.clients import query_of
+from tests.support.clients import stored
+from tests.support.fakeidp import CLIENT_ID
+from tests.support.fakeidp import CLIENT_SECRET
+from tests.support.fakeidp import new_key
+from tests.support.fakeidp import public_jwk
 
 ROTATED = new_key()
 
@@ -134,11 +137,9 @@ def test_token_endpoint_failure_gives_a_page(auth, client, answer):
     assert client.get("/posts/").status_code == 302
 
 
-def test_slow_token_endpoint_is_bounded(idp, tmp_path, monkeypatch):
-    from conftest import https_app
-
+def test_slow_token_endpoint_is_bounded(idp, make_app, monkeypatch):
     monkeypatch.setattr(cognito, "TIMEOUT", 0.5)
-    client = https_app(idp, tmp_path).test_client()
+    client = make_app().test_client()
     params = query_of(client.get("/auth/login").headers["Location"])
     idp.delay = 2
     response = client.get(f"/auth/authorize?code=c&state={params['state']}")
@@ -256,10 +257,8 @@ def test_session_cookie_attributes(auth):
     assert len(value) >= 43 and "eyJ" not in value
 
 
-def test_plain_http_loopback_drops_secure_only(idp, tmp_path):
-    from conftest import settings
-
-    app = create_app(settings(idp, tmp_path, BASE_URL="http://127.0.0.1:5000"))
+def test_plain_http_loopback_drops_secure_only(make_app):
+    app = make_app(https=False, BASE_URL="http://127.0.0.1:5000")
     response = app.test_client().get("/auth/login")
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("session=") and "Secure" not in cookie
@@ -327,17 +326,10 @@ def test_discovery_with_foreign_endpoint_stops_login(client, idp, monkeypatch):
     assert client.get("/auth/login").status_code == 502
 
 
-def test_unreachable_provider_gives_503(idp, tmp_path):
-    from conftest import settings
-
-    app = create_app(
-        settings(
-            idp,
-            tmp_path,
-            COGNITO_METADATA_URL=(
-                "http://127.0.0.1:9/.well-known/openid-configuration"
-            ),
-        )
+def test_unreachable_provider_gives_503(make_app):
+    app = make_app(
+        https=False,
+        COGNITO_METADATA_URL="http://127.0.0.1:9/.well-known/openid-configuration",
     )
     response = app.test_client().get("/auth/login", base_url="https://blog.example")
     assert response.status_code == 503
@@ -361,7 +353,7 @@ def test_callback_while_keys_unreachable_says_so(auth, client, idp):
     assert client.get("/posts/").status_code == 302
 
 
-# --- security.md 44: a key rotated in just after this container loaded the keys ------
+# --- a key rotated in just after this container loaded the keys (Signing keys) ---
 
 
 def signed_with_rotated_key(idp, params: dict, kid: str = "key-2") -> dict:
@@ -390,3 +382,58 @@ def test_login_with_a_kid_unknown_after_the_refetch_is_refused(auth, idp, clock)
     assert response.status_code == 400 and b"Sign-in failed" in response.data
     assert auth.client.get("/posts/").status_code == 302
     assert idp.count("/jwks.json") == 2  # it was looked for once more
+
+
+# --- logout and the identity kept at login ---
+
+
+def test_logout_revokes_deletes_and_ends_cognito_session(app, auth, client, idp):
+    auth.callback(auth.start())
+    sid = client.get_cookie("__Host-session", domain="blog.example").value
+    response = auth.logout()
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith(idp.domain + "/logout?")
+    assert query_of(location) == {
+        "client_id": CLIENT_ID,
+        "logout_uri": "https://blog.example/",
+    }
+    method, _, request = [r for r in idp.requests if r[1].endswith("/revoke")][0]
+    assert request["form"] == {"token": "refresh-1"}
+    assert request["auth"].username == CLIENT_ID
+    assert app.session_interface.cache.get("session:" + sid) is None
+
+
+def test_old_cookie_replayed_after_logout_is_refused(app, auth, client):
+    auth.callback(auth.start())
+    sid = client.get_cookie("__Host-session", domain="blog.example").value
+    auth.logout()
+    replay = app.test_client()
+    replay.set_cookie("__Host-session", sid, domain="blog.example")
+    response = replay.get("/posts/", base_url="https://blog.example")
+    assert response.status_code == 302
+
+
+def test_failed_revocation_does_not_block_logout(auth, client, idp, monkeypatch):
+    monkeypatch.setattr(
+        type(idp),
+        "route",
+        lambda self, request: __import__("werkzeug").wrappers.Response("boom", 500),
+    )
+    auth.login()
+    response = auth.logout()
+    assert response.status_code == 302
+    assert client.get("/posts/").status_code == 302
+
+
+def test_logout_needs_post_and_csrf(auth, client):
+    auth.login()
+    assert client.get("/auth/logout").status_code == 405
+    assert client.post("/auth/logout").status_code == 400
+    assert client.post("/auth/logout", data={"csrf_token": "forged"}).status_code == 400
+    assert client.get("/posts/").status_code == 200
+
+
+def test_email_shown_only_when_verified(auth, client, idp):
+    auth.callback(auth.start(), email="eve@example.com", email_verified=False)
+    assert stored(client)["user"]["email"] is None

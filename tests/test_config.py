@@ -1,4 +1,7 @@
-"""Start-up validation of the BLOG_* settings (interface.md, Configuration)."""
+"""Start-up validation of the BLOG_* settings (blog/config.py).
+
+README.md, Configuration, lists them.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CSRF (security.md 54): forged writes change nothing; exemptions are on purpose.
+"""CSRF (blog/csrf.py): forged writes change nothing; exemptions are on purpose.
 
 The rule is in blog/csrf.py: routes acting on the session cookie need the session's
 token and, when an Origin is sent, our own; the JSON API (bearer tokens, no cookie) and
@@ -7,17 +7,17 @@ the local Cognito (its own token and cookie) are exempt from both checks.
 
 from __future__ import annotations
 
-import html
-import re
 from urllib.parse import urljoin
 
 import pytest
 import requests
-from conftest import csrf_from
-from localsite import PASSWORD
-from localsite import LocalSite
-from localsite import started
-from test_api import bearer
+
+from tests.support.clients import bearer
+from tests.support.clients import csrf_from
+from tests.support.forms import find_form
+from tests.support.localsite import PASSWORD
+from tests.support.localsite import LocalSite
+from tests.support.localsite import started
 
 FOREIGN = "https://evil.example"
 
@@ -94,15 +94,8 @@ def hosted_login_form(site: LocalSite, browser: requests.Session) -> tuple[str, 
         answer = browser.get(
             urljoin(site.base, answer.headers["Location"]), allow_redirects=False
         )
-    login_url = urljoin(site.base, answer.headers["Location"])
-    page = browser.get(login_url).text
-    fields = {}
-    for tag in re.findall(r"<input[^>]*>", page):
-        name = re.search(r'name="([^"]*)"', tag)
-        value = re.search(r'value="([^"]*)"', tag)
-        fields[name[1]] = html.unescape(value[1]) if value else ""
-    action = html.unescape(re.search(r'<form method="post" action="([^"]+)"', page)[1])
-    return urljoin(login_url, action), fields
+    form = find_form(browser.get(urljoin(site.base, answer.headers["Location"])))
+    return form.action, form.fields
 
 
 @pytest.fixture
@@ -129,3 +122,27 @@ def test_local_cognito_form_is_guarded_by_its_own_token(site):
         allow_redirects=False,
     )
     assert signed_in.status_code in (302, 303)
+
+
+# --- logout: the token and the Origin check of blog/csrf.py ---
+
+
+def test_foreign_origin_is_refused_even_with_token(auth, client):
+    auth.login()
+    token = auth.csrf_token()
+    response = client.post(
+        "/auth/logout",
+        data={"csrf_token": token},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+    assert client.get("/posts/").status_code == 200
+
+
+def test_csrf_token_of_another_session_is_refused(app, auth, client, idp):
+    other = app.test_client()
+    other_auth = type(auth)(other, idp)
+    other_auth.login(username="bob")
+    token = other_auth.csrf_token()
+    auth.login()
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 400

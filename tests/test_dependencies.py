@@ -1,4 +1,6 @@
-"""security.md item 66: library floors that close known token and OAuth CVEs.
+"""Library floors that close known token and OAuth CVEs.
+
+docs/SECURITY.md: Out of scope (pip-audit).
 
 pip-audit needs PyPI's vulnerability API, which this project's CI cannot reach, so the
 floors are pinned and checked here instead (requirements.txt and what is installed).

@@ -1,4 +1,7 @@
-"""The process-wide JWKS cache: pinned source, rotation, rate limit (security.md D)."""
+"""The process-wide JWKS cache (blog/jwks.py): pinned source, rotation, rate limit.
+
+docs/SECURITY.md: Signing keys.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import settings
 from cryptography.hazmat.primitives.asymmetric import ec
-from fakeidp import CLIENT_ID
-from fakeidp import new_key
-from fakeidp import public_jwk
 from jwt.algorithms import ECAlgorithm
 
 from blog import cognito
-from blog import create_app
 from blog import jwks
 from blog import tokens
+from tests.support.fakeidp import CLIENT_ID
+from tests.support.fakeidp import new_key
+from tests.support.fakeidp import public_jwk
 
 JWKS_PATH = "/pool/.well-known/jwks.json"
 ROTATED = new_key()
@@ -279,10 +280,10 @@ def test_one_cache_per_url(idp):
     assert jwks.get_cache(idp.jwks_url) is not cache
 
 
-def test_two_apps_share_the_cache(idp, tmp_path):
+def test_two_apps_share_the_cache(idp, make_app, tmp_path):
     token = idp.id_token()
     for name in ("first", "second"):
-        app = create_app(settings(idp, tmp_path / name))
+        app = make_app(INSTANCE_PATH=str(tmp_path / name / "instance"))
         with app.app_context():
             assert cognito.verify_id_token(token)["aud"] == CLIENT_ID
     assert fetches(idp) == 1

@@ -2,74 +2,23 @@
 
 from __future__ import annotations
 
-import html
-import re
 import time
 from collections.abc import Iterator
-from urllib.parse import urljoin
 
 import click
 import pytest
 import requests
 import time_machine
-from conftest import query_of
-from localsite import PASSWORD
-from localsite import LocalSite
-from localsite import started
 
 from blog import create_app
-
-
-class Site(LocalSite):
-    """The local-mode blog, and a browser (a requests session) to use it."""
-
-    def __init__(self, tmp_path, **config) -> None:
-        super().__init__(tmp_path, **config)
-        self.browser = requests.Session()
-        self.seen: list[requests.Response] = []
-
-    def get(self, path: str) -> requests.Response:
-        response = self.browser.get(urljoin(self.base, path), timeout=10)
-        self.seen += [*response.history, response]
-        return response
-
-    def submit(self, page: requests.Response, **fields: str) -> requests.Response:
-        """Fill in and submit the first POST form on `page`, as a browser would."""
-        form = re.search(
-            r'<form[^>]*method="post"[^>]*>(.*?)</form>', page.text, re.S | re.I
-        )
-        assert form, "no form on the page"
-        action = re.search(r'action="([^"]*)"', form.group(0))
-        data = dict(
-            re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1))
-        )
-        data = {k: html.unescape(v) for k, v in data.items()} | fields
-        url = urljoin(page.url, html.unescape(action.group(1)) if action else page.url)
-        response = self.browser.post(url, data=data, timeout=10)
-        self.seen += [*response.history, response]
-        return response
-
-    def login(self, name: str, path: str = "/posts/") -> requests.Response:
-        page = self.get(path)
-        assert 'name="password"' in page.text
-        return self.submit(page, username=name, password=PASSWORD)
-
-    def logout(self) -> requests.Response:
-        page = self.get("/")
-        form = re.search(r'action="/auth/logout".*?value="([^"]+)"', page.text, re.S)
-        response = self.browser.post(
-            self.base + "/auth/logout",
-            timeout=10,
-            data={"csrf_token": form.group(1)},
-            headers={"Referer": self.base + "/"},
-        )
-        self.seen += [*response.history, response]
-        return response
+from tests.support.clients import query_of
+from tests.support.localsite import BrowsedSite
+from tests.support.localsite import started
 
 
 @pytest.fixture
-def site(tmp_path) -> Iterator[Site]:
-    with started(Site, tmp_path, "alice") as site:
+def site(tmp_path) -> Iterator[BrowsedSite]:
+    with started(BrowsedSite, tmp_path, "alice") as site:
         yield site
 
 
@@ -165,7 +114,7 @@ def test_expired_id_token_is_refreshed_through_local_cognito(site):
 
 def test_other_loopback_spelling_is_sent_to_the_bound_one(site):
     site.get("/")
-    port = site.server.server_port
+    port = site.port
     response = requests.get(
         f"http://localhost:{port}/posts/?x=1", allow_redirects=False, timeout=10
     )

@@ -1,4 +1,4 @@
-"""The site's own pages: landing page and error pages in the layout."""
+"""The site's own pages (blog/main.py): landing page, /healthz, error pages."""
 
 from __future__ import annotations
 
@@ -53,3 +53,14 @@ def test_403_page_in_layout(app, auth, client):
     response = client.get(f"/posts/{post.id}/edit")
     assert response.status_code == 403
     assert "Not allowed" in response.get_data(as_text=True)
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+def test_landing_page_trusts_no_redirect_parameter(client):
+    for query in ("next=https://evil.example", "logout_uri=//evil.example", "url=/x"):
+        response = client.get("/?" + query)
+        assert response.status_code == 200 and "Location" not in response.headers

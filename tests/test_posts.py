@@ -11,9 +11,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
-from conftest import AuthActions
-from conftest import https_app
-from fakeidp import FakeIdP
 from flask import Flask
 
 from blog import markdown
@@ -22,6 +19,8 @@ from blog.storage import Author
 from blog.storage import Post
 from blog.storage import get_store
 from blog.storage import sqlite
+from tests.support.clients import AuthActions
+from tests.support.fakeidp import FakeIdP
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
@@ -361,10 +360,10 @@ def test_expired_session_on_delete_changes_nothing(app, auth, client):
 # --- issue 11, items 5 and 8a ---
 
 def test_same_sub_from_another_issuer_cannot_edit_or_delete(app, post,
-                                                             tmp_path) -> None:
+                                                             make_app) -> None:
     other_pool = FakeIdP()  # the same posts, an app of another user pool
     try:
-        client = https_app(other_pool, tmp_path).test_client()
+        client = make_app(pool=other_pool).test_client()
         auth = AuthActions(client, other_pool)
         auth.login("alice")  # the sub of the post's author, from another issuer
         page = client.get(f"/posts/{post.id}").get_data(as_text=True)

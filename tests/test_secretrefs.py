@@ -7,14 +7,12 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from conftest import settings
-from fakeaws import FAKE_AWS
-from fakeaws import fake_credentials
-from fakeidp import CLIENT_SECRET
 from moto import mock_aws
 
-from blog import create_app
 from blog.config import ConfigError
+from tests.support.fakeaws import FAKE_AWS
+from tests.support.fakeaws import fake_credentials
+from tests.support.fakeidp import CLIENT_SECRET
 
 
 @pytest.fixture
@@ -24,25 +22,25 @@ def aws(monkeypatch) -> Iterator[None]:
         yield
 
 
-def test_secrets_manager_by_arn_and_name(aws, idp, tmp_path):
+def test_secrets_manager_by_arn_and_name(aws, make_app):
     secrets = boto3.client("secretsmanager")
     key = secrets.create_secret(Name="flask-key", SecretString="s3cret-key-value")
     secrets.create_secret(Name="client-secret", SecretString=CLIENT_SECRET)
-    app = create_app(settings(idp, tmp_path, SECRET_KEY="secretsmanager:" + key["ARN"],
-                              COGNITO_CLIENT_SECRET="secretsmanager:client-secret"))
+    app = make_app(SECRET_KEY="secretsmanager:" + key["ARN"],
+                   COGNITO_CLIENT_SECRET="secretsmanager:client-secret")
     assert app.secret_key == "s3cret-key-value"
     assert app.config["COGNITO_CLIENT_SECRET"] == CLIENT_SECRET
 
 
-def test_ssm_secure_string(aws, idp, tmp_path):
+def test_ssm_secure_string(aws, make_app):
     boto3.client("ssm").put_parameter(Name="/blog/dev/secret-key", Type="SecureString",
                                       Value="from-parameter-store")
-    app = create_app(settings(idp, tmp_path, SECRET_KEY="ssm:/blog/dev/secret-key"))
+    app = make_app(SECRET_KEY="ssm:/blog/dev/secret-key")
     assert app.secret_key == "from-parameter-store"
 
 
-def test_plain_values_are_kept(aws, idp, tmp_path):
-    app = create_app(settings(idp, tmp_path, SECRET_KEY="ssm-looking-but-plain"))
+def test_plain_values_are_kept(aws, make_app):
+    app = make_app(SECRET_KEY="ssm-looking-but-plain")
     assert app.secret_key == "ssm-looking-but-plain"
 
 
@@ -52,21 +50,21 @@ def test_plain_values_are_kept(aws, idp, tmp_path):
     ("SECRET_KEY", "secretsmanager:", "names nothing"),
     ("SECRET_KEY", "ssm:", "names nothing"),
 ])
-def test_unreadable_reference_stops_start_up(aws, idp, tmp_path, name, reference,
+def test_unreadable_reference_stops_start_up(aws, make_app, name, reference,
                                              reason):
     with pytest.raises(ConfigError) as error:
-        create_app(settings(idp, tmp_path, **{name: reference}))
+        make_app(**{name: reference})
     message = str(error.value)
     assert message.startswith(f"BLOG_{name} names {reference!r}") and reason in message
 
 
-def test_binary_secret_is_refused(aws, idp, tmp_path):
+def test_binary_secret_is_refused(aws, make_app):
     boto3.client("secretsmanager").create_secret(Name="bytes", SecretBinary=b"\x00\x01")
     with pytest.raises(ConfigError, match="BLOG_SECRET_KEY .* holds no text value"):
-        create_app(settings(idp, tmp_path, SECRET_KEY="secretsmanager:bytes"))
+        make_app(SECRET_KEY="secretsmanager:bytes")
 
 
-def test_unreachable_service_stops_start_up(idp, tmp_path, monkeypatch):
+def test_unreachable_service_stops_start_up(make_app, monkeypatch):
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -76,4 +74,4 @@ def test_unreachable_service_stops_start_up(idp, tmp_path, monkeypatch):
         monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError,
                        match="BLOG_COGNITO_CLIENT_SECRET .* could not be read"):
-        create_app(settings(idp, tmp_path, COGNITO_CLIENT_SECRET="secretsmanager:x"))
+        make_app(COGNITO_CLIENT_SECRET="secretsmanager:x")

@@ -15,33 +15,23 @@ import time_machine
 from flask import Flask
 from moto import mock_aws
 
-from blog import backends
 from blog import markdown
-from blog.markdown import prepare
 from blog.storage import Author
 from blog.storage import BadCursor
-from blog.storage import Post
-from blog.storage import PostsUnavailable
 from blog.storage import Store
 from blog.storage import dynamodb
 from blog.storage import get_store
 from blog.storage import rfc3339
 from blog.storage import sqlite
+from tests.support.storage import ISSUER
+from tests.support.storage import A
+from tests.support.storage import B
+from tests.support.storage import PostsUnavailable
+from tests.support.storage import create
+from tests.support.storage import posts_table
+from tests.support.storage import update
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
-ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool"
-A, B = Author(ISSUER, "sub-a"), Author(ISSUER, "sub-b")
-
-
-def create(store: Store, title: str = "T", body: str = "B", author: Author = A,
-           name: str = "alice") -> Post:
-    """Save a post as the views do: its body rendered first."""
-    return store.create_post(title, body, prepare(body), author, name)
-
-
-def update(store: Store, post_id: str, title: str, body: str,
-           author: Author) -> Post | None:
-    return store.update_post(post_id, title, body, prepare(body), author)
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
@@ -55,7 +45,7 @@ def store(request, tmp_path, monkeypatch) -> Iterator[Store]:
             monkeypatch.setenv(name, "testing")  # fake credentials for moto
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         with mock_aws():
-            store = dynamodb.DynamoDBStore(backends.connect().Table("posts"), ISSUER)
+            store = dynamodb.DynamoDBStore(posts_table("posts"), ISSUER)
             store.init_db()
             yield store
 
@@ -228,7 +218,7 @@ def test_init_db_command(app: Flask) -> None:
     assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0  # idempotent
 
 
-# --- authorship is the issuer and sub together (security.md 25) ---
+# --- authorship is the issuer and sub together (SECURITY.md, Identity) ---
 
 OTHER_POOL = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other"
 

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from moto import mock_aws
-from test_storage import A
-from test_storage import create
-from test_storage import update
 
-from blog import backends
-from blog.storage import PostsUnavailable
 from blog.storage import dynamodb
+from tests.support.storage import A
+from tests.support.storage import PostsUnavailable
+from tests.support.storage import create
+from tests.support.storage import posts_table
+from tests.support.storage import update
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def table(monkeypatch) -> Iterator[Any]:
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
-        table = backends.connect().Table("posts")
+        table = posts_table("posts")
         dynamodb.DynamoDBStore(table).init_db()
         yield table
 
@@ -67,7 +67,7 @@ def test_an_edit_after_a_delete_does_not_bring_the_post_back(table):
 
 
 def test_a_missing_table_is_unavailable_not_a_crash(table):
-    store = dynamodb.DynamoDBStore(backends.connect().Table("no-such-table"))
+    store = dynamodb.DynamoDBStore(posts_table("no-such-table"))
     with pytest.raises(PostsUnavailable) as error:
         store.list_posts(None, 10)
     assert error.value.code == 503

@@ -1,4 +1,7 @@
-"""The ID-token verifier against the attacks of security.md B, C and item 66."""
+"""The ID-token verifier (blog/tokens.py) against known attacks on JWTs.
+
+docs/SECURITY.md: Token verification, Signing keys.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +19,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import padding
-from fakeidp import CLIENT_ID
-from fakeidp import new_key
-from fakeidp import public_jwk
 
 from blog import tokens
 from blog.tokens import ExpiredToken
 from blog.tokens import InvalidToken
+from tests.support.fakeidp import CLIENT_ID
+from tests.support.fakeidp import new_key
+from tests.support.fakeidp import public_jwk
 
 ATTACKER = new_key()
 ATTACKER_EC = ec.generate_private_key(ec.SECP256R1())

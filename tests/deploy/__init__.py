@@ -2,5 +2,5 @@
 
 The fixture reuses `.serverless/` when it is newer than its inputs (.ci/run packages
 first) and otherwise packages into a temporary folder, with no AWS credentials in reach
-(lambda.md §5-§7).
+(docs/DEPLOY.md: What CI checks without AWS).
 """

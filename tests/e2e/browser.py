@@ -1,12 +1,12 @@
-"""The blog served in local mode, and people using it in headless Chromium."""
+"""People using the blog (served in local mode) in headless Chromium."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from localsite import PASSWORD
-from localsite import LocalSite
+from tests.support.localsite import PASSWORD
+from tests.support.localsite import LocalSite
 
 try:
     from playwright.sync_api import Browser
@@ -33,8 +33,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
-Site = LocalSite
-
 
 class Person:
     """One person at one browser: a fresh context whose pages are watched.
@@ -43,11 +41,11 @@ class Person:
     a 4xx or 5xx page the test asks for with `expect_status` is not a problem.
     """
 
-    def __init__(self, browser: Browser, site: Site) -> None:
+    def __init__(self, chromium: Browser, site: LocalSite) -> None:
         self.site = site
         self.problems: list[str] = []
         self.expected_failures: set[tuple[str, int]] = set()
-        self.context = browser.new_context(base_url=site.base, viewport=VIEWPORT)
+        self.context = chromium.new_context(base_url=site.base, viewport=VIEWPORT)
         self.context.on("console", self._console)
         self.context.on("weberror", self._page_error)
         self.context.expose_binding("reportCspViolation", self._csp)

@@ -8,12 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from blog import jwks
+from tests.support.localsite import LocalSite
 
 from .browser import CHROMIUM
 from .browser import CHROMIUM_ARGS
 from .browser import Person
-from .browser import Site
 from .browser import expect
 from .browser import sync_playwright
 
@@ -26,7 +25,8 @@ def unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator:
+def chromium() -> Iterator:
+    """One headless Chromium for the session (Playwright's Browser)."""
     if sync_playwright is None:
         unavailable("the playwright package is missing: `make test` installs it "
                     "(requirements-dev.txt)")
@@ -35,32 +35,30 @@ def browser() -> Iterator:
                     "`sudo apt-get install chromium`")
     expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture
-def site(browser, tmp_path) -> Iterator[Site]:
+def site(chromium, tmp_path) -> Iterator[LocalSite]:
     """The blog in local mode with alice, bob and mod (a moderator)."""
-    jwks.clear()
-    site = Site(tmp_path)
+    site = LocalSite(tmp_path)
     site.add_user("alice")
     site.add_user("bob")
     site.add_user("mod", "admins")
     yield site
     site.close()
-    jwks.clear()
 
 
 @pytest.fixture
-def new_person(browser, site) -> Iterator[Callable[[], Person]]:
+def new_person(chromium, site) -> Iterator[Callable[[], Person]]:
     """Make people, each in a new context; fail on what their consoles showed."""
     people: list[Person] = []
 
     def make() -> Person:
-        people.append(Person(browser, site))
+        people.append(Person(chromium, site))
         return people[-1]
 
     yield make

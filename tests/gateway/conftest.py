@@ -7,26 +7,23 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-import os
-import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import boto3
-import flask
 import pytest
-from fakeaws import create_sessions_table
-from fakeaws import fake_credentials
-from fakeidp import CLIENT_ID
-from fakeidp import CLIENT_SECRET
-from localsite import LocalCognito
 from moto import mock_aws
-from werkzeug.serving import make_server
 
-from blog import localcognito
 from blog.storage import dynamodb
+from tests.support.fakeaws import create_sessions_table
+from tests.support.fakeaws import fake_credentials
+from tests.support.fakeidp import CLIENT_ID
+from tests.support.fakeidp import CLIENT_SECRET
+from tests.support.localsite import LocalCognito
+from tests.support.localsite import local_cognito_app
+from tests.support.servers import serve
 
 from .events import HOST
 from .events import ROOT
@@ -37,8 +34,6 @@ _containers = itertools.count()
 @pytest.fixture
 def aws(monkeypatch) -> Any:
     """moto's DynamoDB (both tables) and Secrets Manager (both secrets)."""
-    for name in [name for name in os.environ if name.startswith("BLOG_")]:
-        monkeypatch.delenv(name)
     fake_credentials(monkeypatch)
     with mock_aws():
         resource = boto3.resource("dynamodb")
@@ -98,13 +93,6 @@ def cold_start(aws, idp, monkeypatch) -> Callable[..., ModuleType]:
 
 @pytest.fixture
 def local_cognito(tmp_path) -> Iterator[LocalCognito]:
-    app = flask.Flask("localcognito", instance_path=str(tmp_path / "cognito"))
-    app.config.update(SECRET_KEY="local-cognito-test-key", TESTING=True)
-    localcognito.init_app(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LocalCognito(app, f"http://127.0.0.1:{server.server_port}")
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    app = local_cognito_app(tmp_path / "cognito", "local-cognito-test-key")
+    with serve(app) as base:
+        yield LocalCognito(app, base)

@@ -7,10 +7,11 @@ from types import ModuleType
 from urllib.parse import urlencode
 
 import pytest
-from conftest import csrf_from
-from conftest import query_of
-from fakeidp import CLIENT_ID
-from fakeidp import CLIENT_SECRET
+
+from tests.support.clients import csrf_from
+from tests.support.clients import query_of
+from tests.support.fakeidp import CLIENT_ID
+from tests.support.fakeidp import CLIENT_SECRET
 
 from .events import HOST
 from .events import SHAPES

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
-from conftest import query_of
-from fakeidp import CLIENT_SECRET
 
 from blog import logs
+from tests.support.clients import query_of
+from tests.support.fakeidp import CLIENT_SECRET
 
 from .events import Gateway
 

@@ -10,9 +10,9 @@ import time
 
 import pytest
 import time_machine
-from conftest import csrf_from
 
 from blog.config import DEFAULTS
+from tests.support.clients import csrf_from
 
 from .events import SHAPES
 from .events import set_cookies

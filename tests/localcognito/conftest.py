@@ -1,199 +1,37 @@
-"""Local Cognito served by a real server thread on 127.0.0.1, driven like a browser."""
+"""Local Cognito served by a real server thread on 127.0.0.1, driven like a browser.
+
+`lc_app` is the provider on a bare Flask app; `lc` serves it and drives its flows.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
-import re
-import secrets
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from dataclasses import field
-from urllib.parse import parse_qs
-from urllib.parse import urlencode
-from urllib.parse import urljoin
-from urllib.parse import urlsplit
 
-import jwt
 import pytest
 import requests
 from flask import Flask
-from werkzeug.serving import make_server
 
 from blog import localcognito
-
-PASSWORD = "Corr3ct-Horse!"
-
-
-def s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-@dataclass
-class Flow:
-    """One authorization request: its parameters and PKCE verifier."""
-
-    params: dict[str, str]
-    verifier: str = field(default_factory=lambda: secrets.token_urlsafe(36))
-
-
-@dataclass
-class Idp:
-    """The served provider plus browser-like helpers."""
-
-    app: Flask
-    base: str
-    client_id: str
-    client_secret: str
-
-    @property
-    def issuer(self) -> str:
-        return self.base + "/_cognito"
-
-    @property
-    def callback(self) -> str:
-        return self.base + "/auth/authorize"
-
-    def url(self, path: str) -> str:
-        return self.issuer + path
-
-    def flow(self, **overrides: str) -> Flow:
-        flow = Flow(params={})
-        flow.params.update(
-            response_type="code",
-            client_id=self.client_id,
-            redirect_uri=self.callback,
-            scope="openid email profile",
-            state=secrets.token_urlsafe(12),
-            nonce=secrets.token_urlsafe(24),
-            code_challenge=s256(flow.verifier),
-            code_challenge_method="S256",
-        )
-        flow.params.update(overrides)
-        return flow
-
-    def get(self, browser: requests.Session, url: str) -> requests.Response:
-        return browser.get(urljoin(self.base, url), allow_redirects=False)
-
-    def authorize(self, browser: requests.Session, flow: Flow) -> requests.Response:
-        return self.get(
-            browser, self.url("/oauth2/authorize?") + urlencode(flow.params)
-        )
-
-    def submit(self, browser: requests.Session, url: str, **data: str):
-        """GET a hosted page, then POST its form as a browser would (CSRF included)."""
-        page = self.get(browser, url)
-        action = html.unescape(
-            re.search(r'<form method="post" action="([^"]+)"', page.text)[1]
-        )
-        fields = {}
-        for tag in re.findall(r"<input[^>]*>", page.text):
-            name, value = (
-                re.search(r'name="([^"]*)"', tag),
-                re.search(r'value="([^"]*)"', tag),
-            )
-            fields[name[1]] = html.unescape(value[1]) if value else ""
-        return browser.post(
-            urljoin(self.base, action), data={**fields, **data}, allow_redirects=False
-        )
-
-    def login(self, browser, flow: Flow, username: str, password: str = PASSWORD):
-        """Start at /oauth2/authorize and post the login form."""
-        to_login = self.authorize(browser, flow)
-        assert to_login.status_code == 302
-        assert to_login.headers["Location"].startswith("/_cognito/login?")
-        return self.submit(
-            browser, to_login.headers["Location"], username=username, password=password
-        )
-
-    def code(self, browser, flow: Flow, username: str = "alice") -> str:
-        """Log in and return the code from the redirect to the callback URL."""
-        back = self.login(browser, flow, username)
-        callback = self.get(browser, back.headers["Location"]).headers["Location"]
-        return self.callback_params(callback, flow)["code"]
-
-    def callback_params(self, location: str, flow: Flow) -> dict[str, str]:
-        assert location.startswith(self.callback + "?")
-        params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-        assert params["state"] == flow.params["state"]
-        return params
-
-    def post(self, path: str, auth=True, **data: str) -> requests.Response:
-        basic = (self.client_id, self.client_secret) if auth is True else auth
-        return requests.post(self.url(path), data=data, auth=basic or None)
-
-    def exchange(self, flow: Flow, code: str, **extra: str) -> requests.Response:
-        data = dict(
-            grant_type="authorization_code",
-            code=code,
-            redirect_uri=self.callback,
-            code_verifier=flow.verifier,
-        )
-        return self.post("/oauth2/token", **{**data, **extra})
-
-    def refresh(self, refresh_token: str) -> requests.Response:
-        return self.post(
-            "/oauth2/token", grant_type="refresh_token", refresh_token=refresh_token
-        )
-
-    def tokens(self, username: str = "alice", **flow_params: str) -> dict:
-        flow = self.flow(**flow_params)
-        answer = self.exchange(flow, self.code(requests.Session(), flow, username))
-        assert answer.status_code == 200, answer.text
-        return {**answer.json(), "nonce": flow.params["nonce"]}
-
-    def verify(self, id_token: str) -> dict:
-        jwks = jwt.PyJWKClient(self.url("/.well-known/jwks.json"), cache_keys=False)
-        return jwt.decode(
-            id_token,
-            jwks.get_signing_key_from_jwt(id_token).key,
-            algorithms=["RS256"],
-            audience=self.client_id,
-            issuer=self.issuer,
-        )
-
-    def outbox(self) -> list[dict]:
-        return requests.get(self.url("/outbox")).json()
-
-    def cli(self, *args: str):
-        return self.app.test_cli_runner().invoke(args=["local-cognito", *args])
-
-    def add_user(self, username: str, *groups: str) -> None:
-        options = [arg for group in groups for arg in ("--group", group)]
-        result = self.cli(
-            "add-user", username, "--email", f"{username}@example.com",
-            "--password", PASSWORD, *options,
-        )  # fmt: skip
-        assert result.exit_code == 0, result.output
+from tests.support.localsite import local_cognito_app
+from tests.support.oauthflows import ProviderFlows
+from tests.support.servers import serve
 
 
 @pytest.fixture
-def app(tmp_path) -> Flask:
-    app = Flask("lc", instance_path=str(tmp_path))
-    app.config.update(SECRET_KEY="test-secret", TESTING=True)
-    localcognito.init_app(app)
-    return app
+def lc_app(tmp_path) -> Flask:
+    return local_cognito_app(tmp_path, "test-secret")
 
 
 @pytest.fixture
-def idp(app: Flask) -> Iterator[Idp]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    client = localcognito.ensure_client(app, base)
-    yield Idp(app, base, client["client_id"], client["client_secret"])
-    server.shutdown()
-    thread.join()
-    server.server_close()
+def lc(lc_app: Flask) -> Iterator[ProviderFlows]:
+    with serve(lc_app, poll_interval=0.02) as base:
+        client = localcognito.ensure_client(lc_app, base)
+        yield ProviderFlows(lc_app, base, client["client_id"], client["client_secret"])
 
 
 @pytest.fixture
-def alice(idp: Idp) -> str:
-    idp.add_user("alice")
+def alice(lc: ProviderFlows) -> str:
+    lc.add_user("alice")
     return "alice"
 
 

@@ -7,10 +7,10 @@ import time_machine
 
 
 @pytest.fixture
-def signed_up(idp, browser):
+def signed_up(lc, browser):
     """Sign up "bob" and return the confirmation page URL."""
-    signup = "/_cognito/signup?" + urlencode(idp.flow().params)
-    answer = idp.submit(
+    signup = "/_cognito/signup?" + urlencode(lc.flow().params)
+    answer = lc.submit(
         browser, signup, username="bob", email="bob@example.com", password="Pa55w0rd!"
     )
     return answer.headers["Location"]
@@ -26,16 +26,16 @@ def signed_up(idp, browser):
         ("NoSymbols123", "Password must have a symbol."),
     ],
 )
-def test_password_policy_messages(idp, browser, password, message):
-    page = idp.submit(
+def test_password_policy_messages(lc, browser, password, message):
+    page = lc.submit(
         browser, "/_cognito/signup", username="bob", email="b@x.io", password=password
     )
     error = re.search(r'id="password-error">([^<]*)<', page.text)[1]
     assert error == message
 
 
-def test_taken_username_and_email(idp, alice, browser):
-    page = idp.submit(
+def test_taken_username_and_email(lc, alice, browser):
+    page = lc.submit(
         browser,
         "/_cognito/signup",
         username="ALICE",
@@ -46,52 +46,52 @@ def test_taken_username_and_email(idp, alice, browser):
     assert "An account with this email already exists." in page.text
 
 
-def test_wrong_confirmation_code(idp, browser, signed_up):
-    code = idp.outbox()[-1]["code"]
+def test_wrong_confirmation_code(lc, browser, signed_up):
+    code = lc.outbox()[-1]["code"]
     wrong = f"{(int(code) + 1) % 10**6:06d}"
-    page = idp.submit(browser, signed_up, code=wrong)
+    page = lc.submit(browser, signed_up, code=wrong)
     assert page.status_code == 200
     assert 'id="code-error">Invalid verification code provided' in page.text
-    assert idp.login(browser, idp.flow(), "bob", "Pa55w0rd!").status_code == 200
+    assert lc.login(browser, lc.flow(), "bob", "Pa55w0rd!").status_code == 200
 
 
-def test_expired_confirmation_code(idp, browser, signed_up):
-    code = idp.outbox()[-1]["code"]
+def test_expired_confirmation_code(lc, browser, signed_up):
+    code = lc.outbox()[-1]["code"]
     with time_machine.travel(time.time() + 24 * 3600 + 60):
-        page = idp.submit(browser, signed_up, code=code)
+        page = lc.submit(browser, signed_up, code=code)
     assert "Invalid code provided, please request a code again." in page.text
 
 
-def test_resend_code_replaces_the_old_one(idp, browser, signed_up):
-    old = idp.outbox()[-1]["code"]
-    page = idp.submit(browser, signed_up, action="resend")
+def test_resend_code_replaces_the_old_one(lc, browser, signed_up):
+    old = lc.outbox()[-1]["code"]
+    page = lc.submit(browser, signed_up, action="resend")
     assert "a new code is on its way" in page.text
-    new = idp.outbox()[-1]["code"]
-    assert len(idp.outbox()) == 2
+    new = lc.outbox()[-1]["code"]
+    assert len(lc.outbox()) == 2
     if new != old:
-        assert "Invalid verification" in idp.submit(browser, signed_up, code=old).text
-    answer = idp.submit(browser, signed_up, code=new)
+        assert "Invalid verification" in lc.submit(browser, signed_up, code=old).text
+    answer = lc.submit(browser, signed_up, code=new)
     assert answer.headers["Location"].startswith("/_cognito/login?notice=confirmed")
 
 
-def test_forgot_password_and_reset(idp, alice, browser):
-    flow = idp.flow()
+def test_forgot_password_and_reset(lc, alice, browser):
+    flow = lc.flow()
     forgot = "/_cognito/forgotPassword?" + urlencode(flow.params)
-    reset = idp.submit(browser, forgot, username="alice").headers["Location"]
-    code = idp.outbox()[-1]["code"]
-    weak = idp.submit(browser, reset, code=code, password="weak")
+    reset = lc.submit(browser, forgot, username="alice").headers["Location"]
+    code = lc.outbox()[-1]["code"]
+    weak = lc.submit(browser, reset, code=code, password="weak")
     assert 'id="password-error">Password must have at least 8' in weak.text
-    done = idp.submit(browser, reset, code=code, password="N3w-Passw0rd")
+    done = lc.submit(browser, reset, code=code, password="N3w-Passw0rd")
     assert done.headers["Location"].startswith("/_cognito/login?notice=reset")
     assert "redirect_uri=" in done.headers["Location"]
-    back = idp.login(browser, flow, "alice", "N3w-Passw0rd")
+    back = lc.login(browser, flow, "alice", "N3w-Passw0rd")
     assert back.headers["Location"].startswith("/_cognito/oauth2/authorize?")
 
 
-def test_reset_with_wrong_code(idp, alice, browser):
-    reset = idp.submit(browser, "/_cognito/forgotPassword", username="alice")
-    page = idp.submit(
+def test_reset_with_wrong_code(lc, alice, browser):
+    reset = lc.submit(browser, "/_cognito/forgotPassword", username="alice")
+    page = lc.submit(
         browser, reset.headers["Location"], code="000000x", password="N3w-Passw0rd"
     )
     assert "Invalid verification code provided" in page.text
-    assert idp.login(browser, idp.flow(), "alice").status_code == 302
+    assert lc.login(browser, lc.flow(), "alice").status_code == 302

@@ -7,9 +7,9 @@ import time_machine
 
 
 @pytest.fixture
-def flow_code(idp, alice, browser):
-    flow = idp.flow()
-    return flow, idp.code(browser, flow)
+def flow_code(lc, alice, browser):
+    flow = lc.flow()
+    return flow, lc.code(browser, flow)
 
 
 def error_of(answer: requests.Response) -> tuple[int, str]:
@@ -17,138 +17,138 @@ def error_of(answer: requests.Response) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("secret", ["wrong", "wr\u00f6ng".encode()])
-def test_wrong_client_secret(idp, flow_code, secret):
+def test_wrong_client_secret(lc, flow_code, secret):
     flow, code = flow_code
-    answer = idp.post(
+    answer = lc.post(
         "/oauth2/token",
-        auth=(idp.client_id.encode(), secret),
+        auth=(lc.client_id.encode(), secret),
         grant_type="authorization_code",
         code=code,
-        redirect_uri=idp.callback,
+        redirect_uri=lc.callback,
         code_verifier=flow.verifier,
     )
     assert error_of(answer) == (401, "invalid_client")
-    assert idp.exchange(flow, code).status_code == 200
+    assert lc.exchange(flow, code).status_code == 200
 
 
-def test_client_secret_post(idp, flow_code):
+def test_client_secret_post(lc, flow_code):
     flow, code = flow_code
-    secret = {"client_id": idp.client_id, "client_secret": idp.client_secret}
-    answer = idp.post(
+    secret = {"client_id": lc.client_id, "client_secret": lc.client_secret}
+    answer = lc.post(
         "/oauth2/token",
         auth=False,
         grant_type="authorization_code",
         code=code,
-        redirect_uri=idp.callback,
+        redirect_uri=lc.callback,
         code_verifier=flow.verifier,
         **secret,
     )
     assert answer.status_code == 200 and answer.json()["id_token"]
-    revoke = idp.post("/oauth2/revoke", auth=False, token="x", **secret)
+    revoke = lc.post("/oauth2/revoke", auth=False, token="x", **secret)
     assert revoke.status_code == 200
 
 
-def test_wrong_pkce_verifier(idp, flow_code):
+def test_wrong_pkce_verifier(lc, flow_code):
     flow, code = flow_code
-    answer = idp.exchange(flow, code, code_verifier="w" * 48)
+    answer = lc.exchange(flow, code, code_verifier="w" * 48)
     assert error_of(answer) == (400, "invalid_grant")
 
 
-def test_missing_pkce_verifier(idp, flow_code):
+def test_missing_pkce_verifier(lc, flow_code):
     flow, code = flow_code
-    answer = idp.post(
+    answer = lc.post(
         "/oauth2/token",
         grant_type="authorization_code",
         code=code,
-        redirect_uri=idp.callback,
+        redirect_uri=lc.callback,
     )
     assert error_of(answer) == (400, "invalid_request")
 
 
-def test_reused_code(idp, flow_code):
+def test_reused_code(lc, flow_code):
     flow, code = flow_code
-    assert idp.exchange(flow, code).status_code == 200
-    assert error_of(idp.exchange(flow, code)) == (400, "invalid_grant")
+    assert lc.exchange(flow, code).status_code == 200
+    assert error_of(lc.exchange(flow, code)) == (400, "invalid_grant")
 
 
-def test_code_expires_after_five_minutes(idp, flow_code):
+def test_code_expires_after_five_minutes(lc, flow_code):
     flow, code = flow_code
     with time_machine.travel(time.time() + 301):
-        assert error_of(idp.exchange(flow, code)) == (400, "invalid_grant")
+        assert error_of(lc.exchange(flow, code)) == (400, "invalid_grant")
 
 
-def test_code_still_works_before_five_minutes(idp, flow_code):
+def test_code_still_works_before_five_minutes(lc, flow_code):
     flow, code = flow_code
     with time_machine.travel(time.time() + 280):
-        assert idp.exchange(flow, code).status_code == 200
+        assert lc.exchange(flow, code).status_code == 200
 
 
-def test_redirect_uri_must_match_at_token_endpoint(idp, flow_code):
+def test_redirect_uri_must_match_at_token_endpoint(lc, flow_code):
     flow, code = flow_code
-    answer = idp.exchange(flow, code, redirect_uri=idp.base + "/other")
+    answer = lc.exchange(flow, code, redirect_uri=lc.base + "/other")
     assert error_of(answer) == (400, "invalid_grant")
 
 
-def test_revoke_needs_the_right_secret(idp, alice):
-    refresh_token = idp.tokens()["refresh_token"]
-    answer = idp.post("/oauth2/revoke", auth=(idp.client_id, "x"), token=refresh_token)
+def test_revoke_needs_the_right_secret(lc, alice):
+    refresh_token = lc.tokens()["refresh_token"]
+    answer = lc.post("/oauth2/revoke", auth=(lc.client_id, "x"), token=refresh_token)
     assert error_of(answer) == (401, "invalid_client")
-    assert idp.refresh(refresh_token).status_code == 200
+    assert lc.refresh(refresh_token).status_code == 200
 
 
-def test_key_rotation(idp, alice):
-    old = idp.tokens()
-    assert idp.cli("rotate-keys").exit_code == 0
-    new = idp.tokens()
+def test_key_rotation(lc, alice):
+    old = lc.tokens()
+    assert lc.cli("rotate-keys").exit_code == 0
+    new = lc.tokens()
     old_kid = jwt.get_unverified_header(old["id_token"])["kid"]
     new_kid = jwt.get_unverified_header(new["id_token"])["kid"]
     assert old_kid != new_kid
     assert jwt.get_unverified_header(new["access_token"])["kid"] == new_kid
-    assert idp.verify(old["id_token"])["sub"] == idp.verify(new["id_token"])["sub"]
+    assert lc.verify(old["id_token"])["sub"] == lc.verify(new["id_token"])["sub"]
     kids = [
-        k["kid"] for k in requests.get(idp.url("/.well-known/jwks.json")).json()["keys"]
+        k["kid"] for k in requests.get(lc.url("/.well-known/jwks.json")).json()["keys"]
     ]
     assert kids == [old_kid, new_kid]
 
 
-def test_retired_key_leaves_jwks_after_its_tokens_expire(idp, alice):
-    old_kid = jwt.get_unverified_header(idp.tokens()["id_token"])["kid"]
-    idp.cli("rotate-keys")
+def test_retired_key_leaves_jwks_after_its_tokens_expire(lc, alice):
+    old_kid = jwt.get_unverified_header(lc.tokens()["id_token"])["kid"]
+    lc.cli("rotate-keys")
     with time_machine.travel(time.time() + 3601 + 5):
-        keys = requests.get(idp.url("/.well-known/jwks.json")).json()["keys"]
+        keys = requests.get(lc.url("/.well-known/jwks.json")).json()["keys"]
     assert old_kid not in [k["kid"] for k in keys] and len(keys) == 1
 
 
-def test_keys_survive_a_restart(idp, app, alice):
+def test_keys_survive_a_restart(lc, lc_app, alice):
     from flask import Flask
 
     from blog import localcognito
 
-    id_token = idp.tokens()["id_token"]
-    again = Flask("lc", instance_path=app.instance_path)
+    id_token = lc.tokens()["id_token"]
+    again = Flask("lc", instance_path=lc_app.instance_path)
     again.config["SECRET_KEY"] = "test-secret"
     localcognito.init_app(again)
     jwks = again.test_client().get("/_cognito/.well-known/jwks.json").json
     assert jwt.get_unverified_header(id_token)["kid"] == jwks["keys"][0]["kid"]
 
 
-def test_refresh_token_rotation_setting(idp, app, alice):
-    app.config["LOCAL_COGNITO_REFRESH_TOKEN_ROTATION"] = True
-    first = idp.tokens()["refresh_token"]
-    answer = idp.refresh(first).json()
+def test_refresh_token_rotation_setting(lc, lc_app, alice):
+    lc_app.config["LOCAL_COGNITO_REFRESH_TOKEN_ROTATION"] = True
+    first = lc.tokens()["refresh_token"]
+    answer = lc.refresh(first).json()
     assert answer["refresh_token"] != first and answer["id_token"]
-    assert error_of(idp.refresh(first)) == (400, "invalid_grant")
-    assert idp.refresh(answer["refresh_token"]).status_code == 200
+    assert error_of(lc.refresh(first)) == (400, "invalid_grant")
+    assert lc.refresh(answer["refresh_token"]).status_code == 200
 
 
-def test_token_ttl_setting(idp, app, alice):
-    app.config["LOCAL_COGNITO_TOKEN_TTL"] = 600
-    answer = idp.tokens()
-    claims = idp.verify(answer["id_token"])
+def test_token_ttl_setting(lc, lc_app, alice):
+    lc_app.config["LOCAL_COGNITO_TOKEN_TTL"] = 600
+    answer = lc.tokens()
+    claims = lc.verify(answer["id_token"])
     access = jwt.decode(answer["access_token"], options={"verify_signature": False})
     assert answer["expires_in"] == 600
     assert claims["exp"] - claims["iat"] == 600 == access["exp"] - access["iat"]
 
 
-def test_unknown_refresh_token(idp, alice):
-    assert error_of(idp.refresh("not-a-token")) == (400, "invalid_grant")
+def test_unknown_refresh_token(lc, alice):
+    assert error_of(lc.refresh("not-a-token")) == (400, "invalid_grant")

@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 import requests
-from conftest import AuthActions
-from conftest import csrf_from
-from conftest import https_app
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
-from loadtest import servers
+from tests.support import fakeaws
+from tests.support.clients import AuthActions
+from tests.support.clients import csrf_from
+from tests.support.servers import serve
 
 BUSY = "busy right now"
 THROTTLED = {
@@ -39,9 +38,8 @@ class ThrottlingProxy:
     def __init__(self, target: str) -> None:
         self.target, self.throttle, self.calls = target, set(), []
         self.http = requests.Session()
-        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.serving = ExitStack()
+        self.url = self.serving.enter_context(serve(self.wsgi))
 
     def wsgi(self, environ: dict, start_response) -> object:
         request = Request(environ)
@@ -74,14 +72,13 @@ class ThrottlingProxy:
         )
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serving.close()
         self.http.close()
 
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[str]:
-    with servers.moto_server() as url:
+    with fakeaws.moto_server() as url:
         yield url
 
 
@@ -92,24 +89,24 @@ def proxy(moto) -> Iterator[ThrottlingProxy]:
     proxy.close()
 
 
-def dynamodb_app(idp, tmp_path, monkeypatch, endpoint: str, sessions: bool = False):
+def dynamodb_app(make_app, monkeypatch, endpoint: str, sessions: bool = False):
     for name, value in {
-        **servers.AWS_ENV,
+        **fakeaws.AWS_ENV,
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
     }.items():
         monkeypatch.setenv(name, value)
     extra = (
-        {"SESSION_TYPE": "dynamodb", "SESSION_TABLE": servers.SESSION_TABLE}
+        {"SESSION_TYPE": "dynamodb", "SESSION_TABLE": fakeaws.SESSION_TABLE}
         if sessions
         else {}
     )
-    return https_app(idp, tmp_path, POSTS_TABLE=servers.POSTS_TABLE, **extra)
+    return make_app(POSTS_TABLE=fakeaws.POSTS_TABLE, **extra)
 
 
 @pytest.fixture
-def writer(idp, tmp_path, monkeypatch, proxy) -> AuthActions:
+def writer(idp, make_app, monkeypatch, proxy) -> AuthActions:
     auth = AuthActions(
-        dynamodb_app(idp, tmp_path, monkeypatch, proxy.url).test_client(), idp
+        dynamodb_app(make_app, monkeypatch, proxy.url).test_client(), idp
     )
     auth.login("alice")
     return auth
@@ -121,7 +118,7 @@ def publish(client, title: str, body: str, path: str = "/posts/new"):
 
 
 def items_titled(moto: str, title: str) -> list[dict]:
-    table = servers.connect(moto, "resource").Table(servers.POSTS_TABLE)
+    table = fakeaws.connect(moto, "resource").Table(fakeaws.POSTS_TABLE)
     return [item for item in table.scan()["Items"] if item["title"] == title]
 
 
@@ -157,13 +154,13 @@ def test_throttled_reads_are_a_503_then_the_list_is_back(writer, proxy):
 
 
 def test_throttled_session_table_keeps_the_user_and_writes_nothing(
-    idp, tmp_path, monkeypatch, proxy, moto
+    idp, make_app, monkeypatch, proxy, moto
 ):
-    app = dynamodb_app(idp, tmp_path, monkeypatch, proxy.url, sessions=True)
+    app = dynamodb_app(make_app, monkeypatch, proxy.url, sessions=True)
     auth = AuthActions(app.test_client(), idp)
     auth.login("alice")
     token = csrf_from(auth.client.get("/posts/new").text)
-    proxy.throttle = {f"GetItem:{servers.SESSION_TABLE}"}
+    proxy.throttle = {f"GetItem:{fakeaws.SESSION_TABLE}"}
     page = auth.client.post(
         "/posts/new", data={"csrf_token": token, "title": "Sessionless", "body": "B"}
     )
@@ -176,7 +173,7 @@ def test_throttled_session_table_keeps_the_user_and_writes_nothing(
 
 
 def closed_port() -> str:
-    return f"http://127.0.0.1:{servers.free_port()}"
+    return f"http://127.0.0.1:{fakeaws.free_port()}"
 
 
 @pytest.fixture
@@ -190,13 +187,13 @@ def black_hole() -> Iterator[str]:
 
 @pytest.mark.parametrize("where", ["refused", "hung"])
 def test_unreachable_table_is_a_503_within_bounds(
-    where, idp, tmp_path, monkeypatch, request
+    where, idp, make_app, monkeypatch, request
 ):
     endpoint = (
         closed_port() if where == "refused" else request.getfixturevalue("black_hole")
     )
     auth = AuthActions(
-        dynamodb_app(idp, tmp_path, monkeypatch, endpoint).test_client(), idp
+        dynamodb_app(make_app, monkeypatch, endpoint).test_client(), idp
     )
     auth.login("alice")
     started = time.monotonic()

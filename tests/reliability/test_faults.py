@@ -7,11 +7,11 @@ import threading
 import time
 
 import pytest
-from conftest import csrf_from
 
 from blog import cognito
 from blog import jwks
 from blog.storage import sqlite as sqlite_store
+from tests.support.clients import csrf_from
 
 NOT_ANSWERING = "The sign-in service is not answering"
 
@@ -29,42 +29,42 @@ def session_user(client) -> object:
 # --- the identity provider down during login ------------------------------------------
 
 
-def test_provider_down_before_login_then_back(outage_auth, outage_idp):
-    outage_idp.down()
-    page = outage_auth.client.get("/auth/login")
+def test_provider_down_before_login_then_back(auth, idp):
+    idp.down()
+    page = auth.client.get("/auth/login")
     assert page.status_code == 503
     assert NOT_ANSWERING in page.text and 'href="/auth/login">Try again' in page.text
-    outage_idp.up()
-    outage_auth.callback(outage_auth.start(), sub="sub-alice")
-    assert logged_in_as(outage_auth.client, "alice")
+    idp.up()
+    auth.callback(auth.start(), sub="sub-alice")
+    assert logged_in_as(auth.client, "alice")
 
 
-def test_token_endpoint_down_at_callback_then_retry(outage_auth, outage_idp):
-    params = outage_auth.start()  # the user is at the Hosted UI when Cognito goes down
-    outage_idp.down()
-    page = outage_auth.callback(params)
+def test_token_endpoint_down_at_callback_then_retry(auth, idp):
+    params = auth.start()  # the user is at the Hosted UI when Cognito goes down
+    idp.down()
+    page = auth.callback(params)
     assert page.status_code == 503 and NOT_ANSWERING in page.text
-    assert "Traceback" not in page.text and session_user(outage_auth.client) is None
-    outage_idp.up()
-    retry = outage_auth.callback(outage_auth.start("/posts/new"))
+    assert "Traceback" not in page.text and session_user(auth.client) is None
+    idp.up()
+    retry = auth.callback(auth.start("/posts/new"))
     assert retry.status_code == 302 and retry.headers["Location"] == "/posts/new"
-    assert logged_in_as(outage_auth.client, "alice")
+    assert logged_in_as(auth.client, "alice")
 
 
 def test_keys_endpoint_down_at_first_login_then_back(
-    outage_auth, outage_idp, monkeypatch
+    auth, idp, monkeypatch
 ):
     """No cached keys: the login is refused with a page; it works once keys are back."""
-    params = outage_auth.start()
-    outage_idp.jwks_status = 500
-    page = outage_auth.callback(params)
+    params = auth.start()
+    idp.jwks_status = 500
+    page = auth.callback(params)
     assert page.status_code in (400, 503) and "Try again" in page.text
-    assert session_user(outage_auth.client) is None
-    outage_idp.jwks_status = 200
+    assert session_user(auth.client) is None
+    idp.jwks_status = 200
     now = time.monotonic()
     monkeypatch.setattr(jwks, "clock", lambda: now + jwks.COOLDOWN)  # the retry window
-    outage_auth.callback(outage_auth.start())
-    assert logged_in_as(outage_auth.client, "alice")
+    auth.callback(auth.start())
+    assert logged_in_as(auth.client, "alice")
 
 
 # --- the JWKS endpoint down while users are logged in ---------------------------------
@@ -72,23 +72,23 @@ def test_keys_endpoint_down_at_first_login_then_back(
 
 @pytest.mark.parametrize("outage", ["refused", "500", "not-json", "no-keys"])
 def test_logged_in_users_stay_in_while_keys_endpoint_is_down(
-    outage, outage_auth, outage_idp, monkeypatch
+    outage, auth, idp, monkeypatch
 ):
-    outage_auth.login("alice")
-    assert logged_in_as(outage_auth.client, "alice")  # keys fetched and cached
+    auth.login("alice")
+    assert logged_in_as(auth.client, "alice")  # keys fetched and cached
     if outage == "refused":
-        outage_idp.down()
+        idp.down()
     else:
-        outage_idp.jwks_status = 500 if outage == "500" else 200
-        outage_idp.jwks_body = {"not-json": "<html>", "no-keys": {"keys": []}}.get(
+        idp.jwks_status = 500 if outage == "500" else 200
+        idp.jwks_body = {"not-json": "<html>", "no-keys": {"keys": []}}.get(
             outage, "oops"
         )
-    cache = jwks.get_cache(outage_idp.jwks_url)
+    cache = jwks.get_cache(idp.jwks_url)
     fetches = cache.fetches
     later = time.monotonic() + jwks.TTL + 1  # the cached set is stale: a refetch is due
     monkeypatch.setattr(jwks, "clock", lambda: later)
     for _ in range(5):
-        assert logged_in_as(outage_auth.client, "alice")
+        assert logged_in_as(auth.client, "alice")
     assert cache.fetches == fetches + 1  # one bounded retry, not one per request
 
 
@@ -103,23 +103,23 @@ def slow(seconds: float, answer: object):
     return respond
 
 
-def test_slow_token_endpoint_at_callback_is_cut_off(outage_auth, outage_idp):
+def test_slow_token_endpoint_at_callback_is_cut_off(auth, idp):
     assert cognito.TIMEOUT <= 10
-    params = outage_auth.start()
-    outage_idp.token_response = slow(cognito.TIMEOUT + 3, (400, {"error": "late"}))
+    params = auth.start()
+    idp.token_response = slow(cognito.TIMEOUT + 3, (400, {"error": "late"}))
     started = time.monotonic()
-    page = outage_auth.client.get(f"/auth/authorize?code=c&state={params['state']}")
+    page = auth.client.get(f"/auth/authorize?code=c&state={params['state']}")
     elapsed = time.monotonic() - started
     assert page.status_code == 503 and NOT_ANSWERING in page.text
     assert cognito.TIMEOUT - 0.5 <= elapsed <= cognito.TIMEOUT + 1
-    assert session_user(outage_auth.client) is None
+    assert session_user(auth.client) is None
 
 
-def test_slow_refresh_ends_the_session_within_the_timeout(outage_auth, outage_idp):
-    outage_auth.login("alice", exp=int(time.time()) - 120)  # expired: a refresh is due
-    outage_idp.token_response = slow(cognito.TIMEOUT + 3, (400, {"error": "late"}))
+def test_slow_refresh_ends_the_session_within_the_timeout(auth, idp):
+    auth.login("alice", exp=int(time.time()) - 120)  # expired: a refresh is due
+    idp.token_response = slow(cognito.TIMEOUT + 3, (400, {"error": "late"}))
     started = time.monotonic()
-    page = outage_auth.client.get("/posts/")
+    page = auth.client.get("/posts/")
     assert time.monotonic() - started <= cognito.TIMEOUT + 1
     assert page.status_code == 302 and page.headers["Location"].startswith(
         "/auth/login"
@@ -129,19 +129,19 @@ def test_slow_refresh_ends_the_session_within_the_timeout(outage_auth, outage_id
 # --- refresh refused: a clean re-login ------------------------------------------------
 
 
-def test_refused_refresh_ends_the_session_then_login_works(outage_auth, outage_idp):
-    outage_auth.login("alice", exp=int(time.time()) - 120)
-    outage_idp.token_response = (400, {"error": "invalid_grant"})
-    page = outage_auth.client.get("/posts/new")
+def test_refused_refresh_ends_the_session_then_login_works(auth, idp):
+    auth.login("alice", exp=int(time.time()) - 120)
+    idp.token_response = (400, {"error": "invalid_grant"})
+    page = auth.client.get("/posts/new")
     assert page.status_code == 302
     assert page.headers["Location"] == "/auth/login?next=/posts/new"
-    assert session_user(outage_auth.client) is None
-    assert outage_idp.count("/oauth2/token") == 1
-    assert outage_auth.client.get("/posts/").status_code == 302  # no retry loop
-    assert outage_idp.count("/oauth2/token") == 1
-    landed = outage_auth.callback(outage_auth.start("/posts/new"), sub="sub-alice")
+    assert session_user(auth.client) is None
+    assert idp.count("/oauth2/token") == 1
+    assert auth.client.get("/posts/").status_code == 302  # no retry loop
+    assert idp.count("/oauth2/token") == 1
+    landed = auth.callback(auth.start("/posts/new"), sub="sub-alice")
     assert landed.headers["Location"] == "/posts/new"
-    assert logged_in_as(outage_auth.client, "alice")
+    assert logged_in_as(auth.client, "alice")
 
 
 # --- the SQLite file locked by another writer -----------------------------------------

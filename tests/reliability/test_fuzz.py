@@ -15,10 +15,7 @@ from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
-from conftest import BASE_URL
-from conftest import csrf_from
 from cryptography.hazmat.primitives import serialization
-from fakeidp import CLIENT_ID
 from hypothesis import HealthCheck
 from hypothesis import example
 from hypothesis import given
@@ -28,6 +25,10 @@ from jwt.utils import base64url_decode
 
 from blog import markdown
 from blog import tokens
+from tests.support.clients import BASE_URL
+from tests.support.clients import csrf_from
+from tests.support.fakeidp import CLIENT_ID
+from tests.support.fakeidp import new_key
 
 from . import CASES
 from . import EXAMPLES
@@ -250,8 +251,7 @@ def mutated_tokens(draw, idp) -> tuple[str, str]:
         alg = draw(st.sampled_from(["none", "None", "NONE", "nOnE", "RS256"]))
         head = b64(json.dumps({"alg": alg, "kid": idp.kid}).encode())
         return original, f"{head}.{payload}."
-    from fakeidp import new_key  # "resign": a key the pool never published, our kid
-
+    # "resign": a key the pool never published, our kid
     claims = json.loads(base64url_decode(payload))
     return original, idp.sign(claims, key=ATTACKER_KEY.setdefault("key", new_key()))
 

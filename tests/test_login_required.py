@@ -1,4 +1,7 @@
-"""Guarded pages, timeouts, refresh, logout: security.md C (40-42), E, F, G, H."""
+"""`auth.login_required`: guarded pages, idle and absolute timeouts, silent refresh.
+
+docs/SECURITY.md: Sessions and cookies, Token verification, Signing keys, Refresh.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +9,16 @@ import time
 
 import pytest
 import time_machine
-from conftest import query_of
-from fakeidp import CLIENT_ID
-from fakeidp import CLIENT_SECRET
-from fakeidp import new_key
-from fakeidp import public_jwk
 
 from blog import jwks
+from tests.support.clients import AuthActions
+from tests.support.clients import stored
+from tests.support.fakeidp import CLIENT_ID
+from tests.support.fakeidp import CLIENT_SECRET
+from tests.support.fakeidp import new_key
+from tests.support.fakeidp import public_jwk
 
 ROTATED = new_key()
-
-
-def stored(client) -> dict:
-    with client.session_transaction() as session:
-        return dict(session)
 
 
 def session_gone(app, client) -> bool:
@@ -228,74 +227,6 @@ def test_expired_token_without_refresh_token_ends_session(auth, client, idp):
     assert idp.count("/oauth2/token") == 1  # only the login's code exchange
 
 
-def test_logout_revokes_deletes_and_ends_cognito_session(app, auth, client, idp):
-    login_via_callback(auth)
-    sid = client.get_cookie("__Host-session", domain="blog.example").value
-    response = auth.logout()
-    assert response.status_code == 302
-    location = response.headers["Location"]
-    assert location.startswith(idp.domain + "/logout?")
-    assert query_of(location) == {
-        "client_id": CLIENT_ID,
-        "logout_uri": "https://blog.example/",
-    }
-    method, _, request = [r for r in idp.requests if r[1].endswith("/revoke")][0]
-    assert request["form"] == {"token": "refresh-1"}
-    assert request["auth"].username == CLIENT_ID
-    assert app.session_interface.cache.get("session:" + sid) is None
-
-
-def test_old_cookie_replayed_after_logout_is_refused(app, auth, client):
-    login_via_callback(auth)
-    sid = client.get_cookie("__Host-session", domain="blog.example").value
-    auth.logout()
-    replay = app.test_client()
-    replay.set_cookie("__Host-session", sid, domain="blog.example")
-    response = replay.get("/posts/", base_url="https://blog.example")
-    assert response.status_code == 302
-
-
-def test_failed_revocation_does_not_block_logout(auth, client, idp, monkeypatch):
-    monkeypatch.setattr(
-        type(idp),
-        "route",
-        lambda self, request: __import__("werkzeug").wrappers.Response("boom", 500),
-    )
-    auth.login()
-    response = auth.logout()
-    assert response.status_code == 302
-    assert client.get("/posts/").status_code == 302
-
-
-def test_logout_needs_post_and_csrf(auth, client):
-    auth.login()
-    assert client.get("/auth/logout").status_code == 405
-    assert client.post("/auth/logout").status_code == 400
-    assert client.post("/auth/logout", data={"csrf_token": "forged"}).status_code == 400
-    assert client.get("/posts/").status_code == 200
-
-
-def test_foreign_origin_is_refused_even_with_token(auth, client):
-    auth.login()
-    token = auth.csrf_token()
-    response = client.post(
-        "/auth/logout",
-        data={"csrf_token": token},
-        headers={"Origin": "https://evil.example"},
-    )
-    assert response.status_code == 403
-    assert client.get("/posts/").status_code == 200
-
-
-def test_csrf_token_of_another_session_is_refused(app, auth, client, idp):
-    other = app.test_client()
-    other_auth = type(auth)(other, idp)
-    other_auth.login(username="bob")
-    token = other_auth.csrf_token()
-    auth.login()
-    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 400
-
-
 def test_read_only_pages_do_not_write_the_session(app, auth, client, monkeypatch):
     auth.login()
     client.get("/posts/")
@@ -321,40 +252,6 @@ def test_last_seen_is_refreshed_at_most_once_a_minute(auth, client):
     assert stored(client)["last_seen"] > first
 
 
-@pytest.mark.parametrize("path", ["/", "/healthz", "/posts/", "/auth/login", "/nope"])
-def test_security_headers(auth, client, path):
-    auth.login()
-    headers = client.get(path).headers
-    csp = headers["Content-Security-Policy"]
-    for part in (
-        "default-src 'self'",
-        "frame-ancestors 'none'",
-        "object-src 'none'",
-        "base-uri 'none'",
-    ):
-        assert part in csp
-    assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
-    assert headers["Referrer-Policy"] in ("same-origin", "no-referrer")
-    assert len(headers.getlist("Set-Cookie")) <= 1
-
-
-def test_email_shown_only_when_verified(auth, client, idp):
-    auth.callback(auth.start(), email="eve@example.com", email_verified=False)
-    assert stored(client)["user"]["email"] is None
-
-
-def test_healthz(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok"}
-
-
-def test_landing_page_trusts_no_redirect_parameter(client):
-    for query in ("next=https://evil.example", "logout_uri=//evil.example", "url=/x"):
-        response = client.get("/?" + query)
-        assert response.status_code == 200 and "Location" not in response.headers
-
-
 def test_keys_unreachable_keeps_the_session_and_answers_503(
     app, auth, client, idp, clock
 ):
@@ -369,18 +266,15 @@ def test_keys_unreachable_keeps_the_session_and_answers_503(
     assert client.get("/posts/").status_code == 200
 
 
-def test_pinned_jwks_url_spares_the_discovery_fetch(idp, tmp_path):
-    from conftest import AuthActions
-    from conftest import https_app
-
-    app = https_app(idp, tmp_path, COGNITO_JWKS_URL=idp.jwks_url)
+def test_pinned_jwks_url_spares_the_discovery_fetch(idp, make_app):
+    app = make_app(COGNITO_JWKS_URL=idp.jwks_url)
     client = app.test_client()
     AuthActions(client, idp).login()
     assert client.get("/posts/").status_code == 200
     assert idp.count("/openid-configuration") == 0 and idp.count("/jwks.json") == 1
 
 
-# --- security.md 44: a key rotated in while unknown kids are held back ----------------
+# --- a key rotated in while unknown kids are held back (SECURITY.md, Signing keys) ---
 
 
 def probe_with_unknown_kid(app, idp) -> None:

@@ -10,13 +10,12 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from conftest import https_app
-from fakeaws import create_sessions_table
-from fakeaws import fake_credentials
 from flask import Flask
 from moto import mock_aws
 
-from blog import backends
+from tests.support.fakeaws import apps_use
+from tests.support.fakeaws import create_sessions_table
+from tests.support.fakeaws import fake_credentials
 
 TABLE = "blog-test-sessions"
 VISITS = [
@@ -29,10 +28,10 @@ VISITS = [
 
 
 @pytest.fixture(params=["filesystem", "dynamodb"])
-def app(request, idp, tmp_path, monkeypatch) -> Iterator[Flask]:
+def app(request, make_app, monkeypatch) -> Iterator[Flask]:
     """The blog on each session backend; `app.store_calls` lists what its store got."""
     if request.param == "filesystem":
-        app = https_app(idp, tmp_path)
+        app = make_app()
         app.store_calls = []
         cache = app.session_interface.cache
         for name in ("get", "set", "add", "has", "delete"):
@@ -44,8 +43,8 @@ def app(request, idp, tmp_path, monkeypatch) -> Iterator[Flask]:
     with mock_aws():
         resource = boto3.resource("dynamodb")
         create_sessions_table(resource, TABLE)
-        monkeypatch.setattr(backends, "connect", lambda: resource)
-        app = https_app(idp, tmp_path, SESSION_TYPE="dynamodb", SESSION_TABLE=TABLE)
+        apps_use(monkeypatch, resource)
+        app = make_app(SESSION_TYPE="dynamodb", SESSION_TABLE=TABLE)
         app.store_calls = []
         resource.meta.client.meta.events.register(
             "before-parameter-build.dynamodb",

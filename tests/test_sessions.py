@@ -11,13 +11,12 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
-from conftest import https_app
-from fakeaws import create_sessions_table
-from fakeaws import fake_credentials
 from flask import Flask
 from moto import mock_aws
 
-from blog import backends
+from tests.support.fakeaws import apps_use
+from tests.support.fakeaws import create_sessions_table
+from tests.support.fakeaws import fake_credentials
 
 TABLE = "blog-test-sessions"
 WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
@@ -25,12 +24,11 @@ WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
 
 @pytest.fixture
 def resource(monkeypatch) -> Iterator[Any]:
-    """moto's DynamoDB with the sessions table; apps made now use this resource."""
     fake_credentials(monkeypatch)
     with mock_aws():
         resource = boto3.resource("dynamodb")
         create_sessions_table(resource, TABLE)
-        monkeypatch.setattr(backends, "connect", lambda: resource)
+        apps_use(monkeypatch, resource)
         yield resource
 
 
@@ -45,18 +43,16 @@ def calls(resource) -> list[str]:
     return seen
 
 
-def make_app(idp, tmp_path, resource, table: str = TABLE) -> Flask:
-    return https_app(
-        idp,
-        tmp_path,
+def dynamodb_app(make_app, resource, table: str = TABLE) -> Flask:
+    return make_app(
         SESSION_TYPE="dynamodb",
         SESSION_TABLE=table,
     )
 
 
 @pytest.fixture
-def app(idp, tmp_path, resource) -> Flask:
-    return make_app(idp, tmp_path, resource)
+def app(make_app, resource) -> Flask:
+    return dynamodb_app(make_app, resource)
 
 
 def fail(
@@ -88,8 +84,8 @@ def item(resource, session_id: str) -> dict | None:
     )
 
 
-def test_start_up_makes_no_dynamodb_call(idp, tmp_path, resource, calls):
-    app = make_app(idp, tmp_path, resource)
+def test_start_up_makes_no_dynamodb_call(make_app, resource, calls):
+    app = dynamodb_app(make_app, resource)
     assert (
         calls == []
     )  # no CreateTable, DescribeTable or UpdateTimeToLive at cold start
@@ -164,14 +160,14 @@ def test_throttled_write_is_a_503_page(auth, client, resource):
     assert "Location" not in response.headers and "Set-Cookie" not in response.headers
 
 
-def test_missing_table_is_a_503_page(idp, tmp_path, resource):
-    client = make_app(idp, tmp_path, resource, table="no-such-table").test_client()
+def test_missing_table_is_a_503_page(make_app, resource):
+    client = dynamodb_app(make_app, resource, table="no-such-table").test_client()
     assert client.get("/").status_code == 200  # no cookie: nothing to read
     client.set_cookie("__Host-session", "x" * 43, domain="blog.example")
     assert client.get("/").status_code == 503
 
 
-def test_unreachable_endpoint_is_a_503_page(idp, tmp_path, resource, monkeypatch):
+def test_unreachable_endpoint_is_a_503_page(make_app, resource, monkeypatch):
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -180,8 +176,8 @@ def test_unreachable_endpoint_is_a_503_page(idp, tmp_path, resource, monkeypatch
         endpoint_url=f"http://127.0.0.1:{port}",
         config=Config(retries={"max_attempts": 1}, connect_timeout=1),
     )
-    monkeypatch.setattr(backends, "connect", lambda: unreachable)
-    client = make_app(idp, tmp_path, unreachable).test_client()
+    apps_use(monkeypatch, unreachable)
+    client = dynamodb_app(make_app, unreachable).test_client()
     client.set_cookie("__Host-session", "x" * 43, domain="blog.example")
     response = client.get("/posts/")
     assert (

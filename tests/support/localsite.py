@@ -1,26 +1,28 @@
 """The blog in local mode on a free loopback port, with its local Cognito, for tests.
 
+`LocalSite` serves the blog; `BrowsedSite` adds a browser (a requests session) to it.
 `LocalCognito` is the local Cognito alone, with a browser that signs in there.
 """
 
 from __future__ import annotations
 
-import html
 import re
-import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
 import requests
 from flask import Flask
-from werkzeug.serving import make_server
 
 from blog import create_app
-from blog import jwks
 from blog import localcognito
+
+from .forms import submit
+from .servers import serve
 
 PASSWORD = "Str0ng-Passw0rd!"
 
@@ -42,15 +44,25 @@ def add_user(app: Flask, name: str, *groups: str) -> None:
     assert result.exit_code == 0, result.output
 
 
+def local_cognito_app(instance_path: Path, secret_key: str) -> Flask:
+    """The local Cognito on a bare Flask app of its own (no blog around it)."""
+    app = Flask("localcognito", instance_path=str(instance_path))
+    app.config.update(SECRET_KEY=secret_key, TESTING=True)
+    localcognito.init_app(app)
+    return app
+
+
 class LocalSite:
     """Serves create_app() in local mode on 127.0.0.1 from a real threaded server."""
 
     def __init__(self, tmp_path: Path, **config) -> None:
         self.app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), **config})
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.serving = ExitStack()
+        self.base = self.serving.enter_context(serve(self.app))
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.base).port
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -65,9 +77,44 @@ class LocalSite:
         return [mail for mail in mails if mail["username"] == name][-1]["code"]
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        self.serving.close()
+
+
+class BrowsedSite(LocalSite):
+    """The local-mode blog, and a browser (a requests session) to use it."""
+
+    def __init__(self, tmp_path, **config) -> None:
+        super().__init__(tmp_path, **config)
+        self.browser = requests.Session()
+        self.seen: list[requests.Response] = []
+
+    def get(self, path: str) -> requests.Response:
+        response = self.browser.get(urljoin(self.base, path), timeout=10)
+        self.seen += [*response.history, response]
+        return response
+
+    def submit(self, page: requests.Response, **fields: str) -> requests.Response:
+        """Fill in and submit the first POST form on `page`, as a browser would."""
+        response = submit(self.browser, page, fields, timeout=10)
+        self.seen += [*response.history, response]
+        return response
+
+    def login(self, name: str, path: str = "/posts/") -> requests.Response:
+        page = self.get(path)
+        assert 'name="password"' in page.text
+        return self.submit(page, username=name, password=PASSWORD)
+
+    def logout(self) -> requests.Response:
+        page = self.get("/")
+        form = re.search(r'action="/auth/logout".*?value="([^"]+)"', page.text, re.S)
+        response = self.browser.post(
+            self.base + "/auth/logout",
+            timeout=10,
+            data={"csrf_token": form.group(1)},
+            headers={"Referer": self.base + "/"},
+        )
+        self.seen += [*response.history, response]
+        return response
 
 
 class LocalCognito:
@@ -94,21 +141,11 @@ class LocalCognito:
             self.base,
             self.browser.get(authorize_url, allow_redirects=False).headers["Location"],
         )
-        page = self.browser.get(login_url).text
-        fields = {}
-        for tag in re.findall(r"<input[^>]*>", page):
-            name, value = (
-                re.search(r'name="([^"]*)"', tag),
-                re.search(r'value="([^"]*)"', tag),
-            )
-            fields[name[1]] = html.unescape(value[1]) if value else ""
-        action = html.unescape(
-            re.search(r'<form method="post" action="([^"]+)"', page)[1]
-        )
-        back = self.browser.post(
-            urljoin(login_url, action),
+        back = submit(
+            self.browser,
+            login_url,
+            {"username": username, "password": PASSWORD},
             allow_redirects=False,
-            data={**fields, "username": username, "password": PASSWORD},
         )
         return self.follow(back.headers["Location"])
 
@@ -121,16 +158,25 @@ class LocalCognito:
         return url
 
 
-Site = TypeVar("Site", bound=LocalSite)
+AnyLocalSite = TypeVar("AnyLocalSite", bound=LocalSite)
 
 
 @contextmanager
-def started(site_class: type[Site], tmp_path: Path, *users: str) -> Iterator[Site]:
-    """`site_class` serving with `users`, between two resets of the JWKS cache."""
-    jwks.clear()
+def started(
+    site_class: type[AnyLocalSite], tmp_path: Path, *users: str
+) -> Iterator[AnyLocalSite]:
+    """`site_class` serving with `users` (the JWKS cache is reset around every test)."""
     site = site_class(tmp_path)
     for name in users:
         site.add_user(name)
     yield site
     site.close()
-    jwks.clear()
+
+
+def api_token(site: LocalSite, username: str) -> str:
+    """What `flask --app blog api-token USERNAME` prints, against the live server."""
+    result = site.app.test_cli_runner().invoke(
+        args=["api-token", username, "--password", PASSWORD, "--url", site.base]
+    )
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()

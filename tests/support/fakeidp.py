@@ -7,16 +7,17 @@ wrong claims, failing endpoints, rotated keys. It records every request it gets.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
+from contextlib import ExitStack
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
+
+from .servers import serve
 
 CLIENT_ID = "testclient123"
 CLIENT_SECRET = "test-client-secret-value"
@@ -43,12 +44,11 @@ class FakeIdP:
         self.jwks_status = 200
         self.jwks_body: Any = None  # overrides the key list when set
         self.delay = 0.0
-        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.serving = ExitStack()
+        self.url = self.serving.enter_context(serve(self.wsgi))
         self.issuer = self.url + "/pool"
         self.domain = self.url + "/domain"
         self.jwks_url = self.issuer + "/.well-known/jwks.json"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def count(self, path_end: str) -> int:
         return sum(1 for _, path, _ in self.requests if path.endswith(path_end))
@@ -133,7 +133,19 @@ class FakeIdP:
         return Response("not found", 404)
 
     def close(self) -> None:
-        self.server.shutdown()
+        self.serving.close()
+
+
+class OutageIdP(FakeIdP):
+    """The fake Cognito, which can also stop listening and come back on its port."""
+
+    def down(self) -> None:
+        self.serving.close()
+
+    def up(self) -> None:
+        port = int(self.url.rsplit(":", 1)[1])
+        self.serving = ExitStack()
+        self.serving.enter_context(serve(self.wsgi, port))
 
 
 def json_response(body: Any, status: int = 200) -> Response:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from conftest import https_app
 from flask import Flask
 
 THRESHOLD = 5
@@ -20,8 +19,8 @@ TALLY = hashlib.sha256(b"__wz_cache_count").hexdigest()  # cachelib's own count 
 
 
 @pytest.fixture
-def app(idp, tmp_path) -> Flask:
-    return https_app(idp, tmp_path, SESSION_FILE_THRESHOLD=THRESHOLD)
+def app(make_app) -> Flask:
+    return make_app(SESSION_FILE_THRESHOLD=THRESHOLD)
 
 
 def session_files(app: Flask) -> int:

@@ -1,0 +1,1 @@
+"""The blog's tests: fixtures in conftest.py files, helpers in tests/support/."""

@@ -1,0 +1,1 @@
+"""Helpers that tests, bench/ and loadtest/ import; fixtures live in conftest.py."""
