@@ -150,15 +150,17 @@ def test_unknown_log_format_refused(env):
         env(LOG_FORMAT="xml")
 
 
-def test_guarded_pages_start_without_authlib(tmp_path):
-    """authlib (about 50 ms of a cold start) is imported by the first sign-in only."""
+def test_guarded_pages_start_without_authlib_or_markdown(tmp_path):
+    """authlib (about 50 ms of a cold start) is imported by the first sign-in only, and
+    the Markdown parser (about 45 ms) by the first save."""
     import subprocess
     import sys
 
     script = (
         "import sys, blog; blog.create_app({'INSTANCE_PATH': sys.argv[1], "
         + ", ".join(f"'{k.removeprefix('BLOG_')}': {v!r}" for k, v in FULL.items())
-        + "}); print(sorted(m for m in sys.modules if m.startswith('authlib')))"
+        + "}); print(sorted(m for m in sys.modules "
+        "if m.startswith(('authlib', 'markdown_it', 'nh3'))))"
     )
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path)],
                           capture_output=True, text=True, timeout=60)

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -19,7 +20,6 @@ from botocore.exceptions import ClientError
 from flask import Flask
 
 from .. import backends
-from ..markdown import Rendered
 from . import Author
 from . import Post
 from . import PostsUnavailable
@@ -28,6 +28,9 @@ from . import encode_cursor
 from . import is_post_id
 from . import now_ms
 from . import rendered_now
+
+if TYPE_CHECKING:
+    from ..markdown import Rendered
 
 log = logging.getLogger(__name__)
 INDEX = "by_created"

@@ -8,12 +8,12 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 from importlib import resources
+from typing import TYPE_CHECKING
 from typing import Any
 
 from flask import Flask
 
 from .. import backends
-from ..markdown import Rendered
 from . import Author
 from . import Post
 from . import PostsUnavailable
@@ -22,6 +22,9 @@ from . import encode_cursor
 from . import is_post_id
 from . import now_ms
 from . import rendered_now
+
+if TYPE_CHECKING:
+    from ..markdown import Rendered
 
 TIMEOUT = 5.0  # seconds to wait for another writer before answering 503
 COLUMNS = ", ".join(field.name for field in dataclasses.fields(Post))
