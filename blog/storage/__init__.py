@@ -88,7 +88,7 @@ class Post:
     excerpt: str
     # Posts saved before member ids get theirs from author_iss and author_sub on
     # read, and "" as author_name: what they stored may be a generated username.
-    author_id: str
+    author_id: str = ""
 
     @property
     def author(self) -> Author:

@@ -192,9 +192,9 @@ class DynamoDBStore:
                       None if last_login is None else int(last_login))
 
     def member_names(self, ids: Iterable[str]) -> dict[str, str]:
-        keys = [{"id": {"S": MEMBER + id}} for id in sorted(set(ids))]
+        keys = [{"id": MEMBER + id} for id in sorted(set(ids))]
         names: dict[str, str] = {}
-        client = self.table.meta.client
+        client = self.table.meta.client  # the resource's: it (de)serialises values
         for start in range(0, len(keys), BATCH):
             request = {self.table.name: {
                 "Keys": keys[start:start + BATCH], "ConsistentRead": True,
@@ -204,7 +204,7 @@ class DynamoDBStore:
                 with unavailable_as_503():
                     answer = client.batch_get_item(RequestItems=request)
                 for item in answer["Responses"].get(self.table.name, []):
-                    names[item["id"]["S"].removeprefix(MEMBER)] = item["name"]["S"]
+                    names[item["id"].removeprefix(MEMBER)] = item["name"]
                 request = answer.get("UnprocessedKeys")
                 if not request:
                     break
