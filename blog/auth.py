@@ -138,12 +138,16 @@ def identity(claims: dict) -> dict:
 
 def keep_identity(claims: dict) -> None:
     """Store the identity of the verified `claims` if it changed (at a refresh, or in
-    a session from before display names), and the member's record if the name did."""
+    a session from before display names), and the member's record if the name did.
+
+    A session from before display names gets no record here (its next login writes
+    one): a store write on its first page would double that page's worst case.
+    """
     user, fresh = session["user"], identity(claims)
     if fresh == user:
         return
     session["user"] = fresh
-    if fresh["name"] != user.get("name"):
+    if "name" in user and fresh["name"] != user["name"]:
         remember(Author(fresh["iss"], fresh["sub"]), fresh["name"], login=False)
 
 

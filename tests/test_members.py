@@ -175,17 +175,19 @@ def test_a_refresh_renames_the_member_only_if_the_name_changed(
     assert [(name, login) for _, name, login in recorded] == [("Ann Smith", False)]
 
 
-def test_a_session_from_before_display_names_is_upgraded(app, auth, client, idp):
+def test_a_session_from_before_display_names_is_upgraded(
+        app, auth, client, idp, monkeypatch):
     # What sessions held before: `username` (a UUID on the deployed pool), no name.
     auth.login(UUID_USERNAME, sub=SUB, name="Ann Lee")
     with client.session_transaction() as session:
         session["user"] = {**session["user"], "email": None}
+    recorded = saves(app, monkeypatch)
     assert who(client.get("/").get_data(as_text=True)) == "Member"
-    assert who(client.get("/posts/").get_data(as_text=True)) == "Ann Lee"
+    page = client.get(write(client, "Hello")).get_data(as_text=True)
+    assert who(page) == "Ann Lee" and "By Ann Lee ·" in page
     assert who(client.get("/").get_data(as_text=True)) == "Ann Lee"
-    with app.app_context():
-        assert get_store().member_names([member_id(idp.issuer, SUB)]) == {
-            member_id(idp.issuer, SUB): "Ann Lee"}
+    assert UUID_USERNAME not in page
+    assert recorded == []  # no store write on the way: the next login records it
 
 
 def test_a_busy_store_does_not_block_the_sign_in(app, auth, client, monkeypatch):
