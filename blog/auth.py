@@ -22,6 +22,10 @@ from werkzeug.exceptions import Unauthorized
 
 from . import cognito
 from .logs import user_hash
+from .members import display_name
+from .members import remember
+from .storage import Author
+from .storage import member_id
 from .tokens import LEEWAY
 from .tokens import ExpiredToken
 from .tokens import InvalidToken
@@ -67,12 +71,9 @@ def authorize() -> Any:
     current_app.session_interface.regenerate(session)
     session.clear()
     now = int(time.time())
-    session.update(
-        user=identity(claims),
-        login_at=now,
-        last_seen=now,
-        tokens=kept_tokens(token),
-    )
+    user = identity(claims)
+    session.update(user=user, login_at=now, last_seen=now, tokens=kept_tokens(token))
+    remember(Author(user["iss"], user["sub"]), user["name"], login=True)
     log.info("login user=%s", user_hash(claims["sub"]))
     # `next` is a path inside the app: put back the prefix (a REST API stage) it
     # runs at.
@@ -128,10 +129,36 @@ def identity(claims: dict) -> dict:
     return {
         "iss": claims["iss"],
         "sub": claims["sub"],
-        "username": claims.get("cognito:username") or claims["sub"],
+        "member_id": member_id(claims["iss"], claims["sub"]),
+        "name": display_name(claims),
         "email": claims.get("email") if claims.get("email_verified") is True else None,
         "groups": list(claims.get("cognito:groups") or []),
     }
+
+
+def keep_identity(claims: dict) -> None:
+    """Store the identity of the verified `claims` if it changed (at a refresh, or in
+    a session from before display names), and the member's record if the name did.
+
+    A session from before display names gets no record here (its next login writes
+    one): a store write on its first page would double that page's worst case.
+    """
+    user, fresh = session["user"], identity(claims)
+    if fresh == user:
+        return
+    session["user"] = fresh
+    if "name" in user and fresh["name"] != user["name"]:
+        remember(Author(fresh["iss"], fresh["sub"]), fresh["name"], login=False)
+
+
+def shown(user: dict) -> dict:
+    """A session user with a name and member id, also one kept before display names
+    (until its ID token is next checked: its email was kept only if verified)."""
+    if "name" in user:
+        return user
+    return {**user, "member_id": member_id(user["iss"], user["sub"]),
+            "name": display_name({"email": user.get("email"),
+                                  "email_verified": bool(user.get("email"))})}
 
 
 def safe_next(value: str | None) -> str | None:
@@ -160,7 +187,7 @@ def load_logged_in_user() -> None:
         log.info("session timed out user=%s", user_hash(user["sub"]))
         session.clear()
         return
-    g.user = user
+    g.user = shown(user)
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -198,6 +225,7 @@ def token_still_valid() -> bool:
         return False
     if claims is None or (claims["sub"], claims["iss"]) != (user["sub"], user["iss"]):
         return False
+    keep_identity(claims)
     g.user = session["user"]
     return True
 
@@ -219,7 +247,7 @@ def refresh_tokens(tokens: dict) -> dict | None:
     ) as error:
         log.warning("token refresh failed: %s", type(error).__name__)
         return None
-    # Cognito sends a new refresh token only when it rotates them.
+    # Cognito sends a new refresh token only when it rotates them; the caller keeps
+    # the new identity (groups, name) once `sub` and `iss` are checked.
     session["tokens"] = kept_tokens(fresh, refresh_token=tokens["refresh_token"])
-    session["user"] = {**g.user, "groups": list(claims.get("cognito:groups") or [])}
     return claims

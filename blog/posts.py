@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from .auth import SessionEnded
 from .auth import login_required
 from .errors import render_error
+from .members import bylines
 from .storage import Author
 from .storage import Post
 from .storage import PostsUnavailable
@@ -46,8 +47,8 @@ def index() -> Any:
     """A page of posts, newest first; `?cursor=` comes from an "Older posts" link."""
     cursor = request.args.get("cursor") or None
     posts, next_cursor = get_store().list_posts(cursor, PAGE_SIZE)
-    return render_template("posts/index.html", posts=posts, cursor=cursor,
-                           next_cursor=next_cursor)
+    return render_template("posts/index.html", posts=posts, names=bylines(posts),
+                           cursor=cursor, next_cursor=next_cursor)
 
 
 @bp.get("/<post_id>")
@@ -55,8 +56,8 @@ def index() -> Any:
 def detail(post_id: str) -> Any:
     """One post, with Edit and Delete for those allowed to use them."""
     post = get_post(post_id, check_author=False)
-    return render_template("posts/detail.html", post=post, can_edit=is_author(post),
-                           can_delete=may_delete(post))
+    return render_template("posts/detail.html", post=post, names=bylines([post]),
+                           can_edit=is_author(post), can_delete=may_delete(post))
 
 
 @bp.route("/new", methods=("GET", "POST"))
@@ -69,7 +70,7 @@ def create() -> Any:
         if not errors:
             post = get_store().create_post(form["title"], form["body"],
                                            form["rendered"], author(),
-                                           g.user["username"])
+                                           g.user["name"])
             flash("Post published.", "success")
             return redirect(url_for("posts.detail", post_id=post.id))
     page = render_template("posts/form.html", post=None, form=form, errors=errors)
@@ -104,7 +105,7 @@ def delete(post_id: str) -> Any:
     if not may_delete(post):
         abort(403, "Only the author of this post or a moderator can delete it.")
     if request.method == "GET":
-        return render_template("posts/delete.html", post=post)
+        return render_template("posts/delete.html", post=post, names=bylines([post]))
     # None: a moderator's delete
     if not get_store().delete_post(post.id, author() if is_author(post) else None):
         abort(404, "This post has already been deleted.")

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 
 from blog import markdown
 from blog.config import ConfigError
+from blog.storage import member_id
 from blog.tokens import LEEWAY
 from tests.support.clients import access_claims
 from tests.support.clients import bearer
@@ -235,19 +236,21 @@ def test_create_answers_201_with_location_and_the_post(client, idp) -> None:
     assert response.headers["Location"] == f"/api/posts/{post['id']}"
     assert post["title"] == "Hello world" and post["body"] == "Some *text*"
     assert post["body_html"] == "<p>Some <em>text</em></p>\n"
-    assert post["author"] == {"sub": "sub-alice", "username": "alice"}
+    # No member record and no name in the token: never its `username` or `sub`.
+    assert post["author"] == {"id": member_id(idp.issuer, "sub-alice"),
+                              "name": "Member"}
     assert RFC3339.fullmatch(post["created_at"])
     assert RFC3339.fullmatch(post["updated_at"])
     again = client.get(response.headers["Location"], headers=bearer(idp, "bob"))
     assert again.status_code == 200 and again.get_json() == post
 
 
-def test_author_name_falls_back_to_sub(client, idp) -> None:
+def test_author_name_falls_back_to_member(client, idp) -> None:
     token = idp.sign({**access_claims(idp, "carol"), "username": None})
     response = client.post("/api/posts", json={"title": "t", "body": "b"},
                            headers={"Authorization": f"Bearer {token}"})
-    assert response.get_json()["author"] == {"sub": "sub-carol",
-                                             "username": "sub-carol"}
+    assert response.get_json()["author"] == {"id": member_id(idp.issuer, "sub-carol"),
+                                             "name": "Member"}
 
 
 def test_author_edits_one_field_or_both(client, idp) -> None:

@@ -232,7 +232,7 @@ def test_new_session_id_at_login(app, auth, client):
     after = client.get_cookie("__Host-session", domain="blog.example").value
     assert before != after
     assert app.session_interface.cache.get("session:" + before) is None
-    assert session_record(app, client)["user"]["username"] == "alice"
+    assert session_record(app, client)["user"]["name"] == "alice"
 
 
 def test_new_session_id_at_login_with_one_flow_and_no_next(app, client, auth):

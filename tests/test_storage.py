@@ -24,14 +24,15 @@ from blog.storage import get_store
 from blog.storage import rfc3339
 from blog.storage import sqlite
 from tests.support.storage import ISSUER
+from tests.support.storage import OLD_SCHEMA
+from tests.support.storage import UNKNOWN
 from tests.support.storage import A
 from tests.support.storage import B
 from tests.support.storage import PostsUnavailable
+from tests.support.storage import add_old_post
 from tests.support.storage import create
 from tests.support.storage import posts_table
 from tests.support.storage import update
-
-UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
@@ -256,20 +257,6 @@ def test_posts_keep_their_html_and_excerpt(store: Store, monkeypatch) -> None:
     assert updated.excerpt == "new"
 
 
-def add_old_post(store: Store, post_id: str = UNKNOWN,
-                 body: str = "# Old *one*") -> None:
-    """A post as the version before this one saved it: no issuer, HTML or excerpt."""
-    old = {"id": post_id, "title": "Old", "body": body, "author_sub": "sub-a",
-           "author_name": "alice", "created_at": 1_600_000_000_000,
-           "updated_at": 1_600_000_000_000}
-    if isinstance(store, sqlite.SqliteStore):
-        with store.db:
-            store.db.execute(f"INSERT INTO post ({', '.join(old)}) VALUES"
-                             f" ({', '.join('?' * len(old))})", tuple(old.values()))
-    else:
-        store.table.put_item(Item={**old, "kind": "post"})
-
-
 def test_an_old_post_is_rendered_on_its_first_read_only(store: Store,
                                                        monkeypatch) -> None:
     add_old_post(store)
@@ -299,13 +286,6 @@ def test_an_old_body_too_complex_to_format_is_shown_as_typed(store: Store) -> No
     assert post.excerpt.startswith("![![") and len(post.excerpt) <= 241
 
 
-OLD_SCHEMA = """
-CREATE TABLE post (id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL,
-  author_sub TEXT NOT NULL, author_name TEXT NOT NULL, created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL);
-INSERT INTO post VALUES ('00000000-0000-4000-8000-000000000000', 'Old', '*hi*',
-  'sub-a', 'alice', 1600000000000, 1600000000000);
-"""
 
 
 def test_a_sqlite_file_from_before_keeps_working(tmp_path) -> None:

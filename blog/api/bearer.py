@@ -58,12 +58,6 @@ def bearer_token() -> str:
     return token
 
 
-def username(claims: dict[str, Any]) -> str:
-    """The display name of the token's user (Cognito's `username`, else `sub`)."""
-    name = claims.get("username")
-    return name if isinstance(name, str) and name else claims["sub"]
-
-
 def is_admin(claims: dict[str, Any]) -> bool:
     """Whether the token's user is in BLOG_ADMIN_GROUP."""
     groups = claims.get("cognito:groups")

@@ -7,6 +7,7 @@ from typing import Any
 from .. import storage
 
 POST_ID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+MEMBER_ID = "^[a-z2-7]{24}$"
 # One character that Python's str.split() keeps, i.e. not only whitespace.
 NOT_SPACE = ("[^\\t\\n\\u000b\\f\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680"
              "\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]")
@@ -148,8 +149,11 @@ POST = {
     "body": {"type": "string", "minLength": 1, "maxLength": storage.BODY_MAX},
     "body_html": {"type": "string", "description": "The Markdown body as safe HTML."},
     "author": {"type": "object", "additionalProperties": False,
-               "required": ["sub", "username"],
-               "properties": {"sub": STRING, "username": STRING}},
+               "required": ["id", "name"], "properties": {
+                   "id": {"type": "string", "pattern": MEMBER_ID,
+                          "description": "The author's opaque member id."},
+                   "name": {"type": "string", "minLength": 1,
+                            "description": "The author's display name now."}}},
     "created_at": {"type": "string", "format": "date-time"},
     "updated_at": {"type": "string", "format": "date-time"},
 }

@@ -13,6 +13,8 @@ from flask import url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from ..members import bylines
+from ..members import current_name
 from ..storage import Author
 from ..storage import BadCursor
 from ..storage import Post
@@ -22,7 +24,6 @@ from ..storage import rfc3339
 from . import schema
 from .bearer import authenticate
 from .bearer import is_admin
-from .bearer import username
 from .inputs import bad_cursor
 from .inputs import read_cursor
 from .inputs import read_limit
@@ -44,7 +45,9 @@ def list_posts() -> Any:
         posts, next_cursor = get_store().list_posts(cursor, limit)
     except BadCursor:
         raise bad_cursor() from None
-    return {"items": [post_json(post) for post in posts], "next_cursor": next_cursor}
+    names = bylines(posts)
+    return {"items": [post_json(post, names[post.id]) for post in posts],
+            "next_cursor": next_cursor}
 
 
 @bp.post("/posts")
@@ -52,9 +55,12 @@ def create_post() -> Any:
     """Publish a post as the token's user."""
     claims = authenticate(write=True)
     fields = read_post()
+    # Access tokens rarely carry a name: the one recorded at the member's last page
+    # login, else the rule on what this token has ("Member" for a bare one).
+    name = current_name(author(claims), claims)
     post = get_store().create_post(fields["title"], fields["body"], fields["rendered"],
-                                   author(claims), username(claims))
-    response = jsonify(post_json(post))
+                                   author(claims), name)
+    response = jsonify(post_json(post, name))
     response.headers["Location"] = url_for(".get_post", post_id=post.id)
     return response, 201
 
@@ -63,7 +69,8 @@ def create_post() -> Any:
 def get_post(post_id: str) -> Any:
     """One post."""
     authenticate()
-    return post_json(find_post(post_id))
+    post = find_post(post_id)
+    return post_json(post, bylines([post])[post.id])
 
 
 @bp.patch("/posts/<post_id>")
@@ -79,7 +86,7 @@ def update_post(post_id: str) -> Any:
                                       fields["rendered"], author(claims))
     if updated is None:
         raise Problem(404, "This post was deleted while you were editing it.")
-    return post_json(updated)
+    return post_json(updated, bylines([updated])[updated.id])
 
 
 @bp.delete("/posts/<post_id>")
@@ -114,12 +121,13 @@ def author(claims: dict[str, Any]) -> Author:
     return Author(claims["iss"], claims["sub"])
 
 
-def post_json(post: Post) -> dict[str, Any]:
-    """A post as the API shows it (HTML as stored when it was saved)."""
+def post_json(post: Post, author_name: str) -> dict[str, Any]:
+    """A post as the API shows it (HTML as stored when it was saved), by the name its
+    author has now."""
     return {
         "id": post.id, "title": post.title, "body": post.body,
         "body_html": post.body_html,
-        "author": {"sub": post.author_sub, "username": post.author_name},
+        "author": {"id": post.author_id, "name": author_name},
         "created_at": rfc3339(post.created_at), "updated_at": rfc3339(post.updated_at),
     }
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import hashlib
 import json
 import re
 import time
 from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -41,6 +43,29 @@ class Author(NamedTuple):
     iss: str
     sub: str
 
+    @property
+    def id(self) -> str:
+        """The member id: opaque, stable, and derived without a lookup."""
+        return member_id(self.iss, self.sub)
+
+
+def member_id(iss: str, sub: str) -> str:
+    """24 lowercase base32 characters of SHA-256(issuer, newline, sub): 120 bits."""
+    digest = hashlib.sha256(f"{iss}\n{sub}".encode()).digest()
+    return base64.b32encode(digest[:15]).decode().lower()
+
+
+@dataclasses.dataclass(frozen=True)
+class Member:
+    """A member as last seen at a login; times are int epoch milliseconds."""
+
+    id: str
+    iss: str
+    sub: str
+    name: str
+    first_seen: int
+    last_login: int | None
+
 
 @dataclasses.dataclass(frozen=True)
 class Post:
@@ -60,6 +85,9 @@ class Post:
     author_iss: str
     body_html: str
     excerpt: str
+    # Posts saved before member ids get theirs from author_iss and author_sub on
+    # read, and "" as author_name: what they stored may be a generated username.
+    author_id: str = ""
 
     @property
     def author(self) -> Author:
@@ -80,6 +108,11 @@ class Store(Protocol):
         """Change the post only if `author` wrote it (one conditional write)."""
     def delete_post(self, id: str, author: Author | None) -> bool:
         """Delete if `author` wrote it; None means a moderator's delete."""
+    def save_member(self, author: Author, name: str, login: bool) -> None:
+        """Create or rename the member record; `login` also sets `last_login`."""
+    def get_member(self, id: str) -> Member | None: ...
+    def member_names(self, ids: Iterable[str]) -> dict[str, str]:
+        """The recorded names of these member ids, in one batch read."""
     def init_db(self) -> None:
         """Create the schema or table if missing (idempotent)."""
 
@@ -185,6 +218,9 @@ def rendered_now(row: dict, issuer: str | None,
         row = {**row, "body_html": rendered.html, "excerpt": rendered.excerpt}
     if row.get("author_iss") is None:
         row = {**row, "author_iss": issuer or ""}
+    if row.get("author_id") is None:
+        row = {**row, "author_id": member_id(row["author_iss"], row["author_sub"]),
+               "author_name": ""}
     post = Post(**{field.name: row[field.name] for field in dataclasses.fields(Post)})
     if fill_in:
         try:

@@ -4,6 +4,10 @@ Pages come newest first from the GSI `by_created` (hash `kind`, always "post"; r
 `created_at`), never from a Scan; edits and deletes are conditional writes on
 `author_iss` and `author_sub`. Items written before `author_iss`, `body_html` and
 `excerpt` existed get them on their first read (no key or index changes).
+
+Members are items of the same table: id "member#<member id>", kind "member" and no
+`created_at`, so the sparse `by_created` index never holds them. A page's names are
+one BatchGetItem.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -21,6 +26,7 @@ from flask import Flask
 
 from .. import backends
 from . import Author
+from . import Member
 from . import Post
 from . import PostsUnavailable
 from . import decode_cursor
@@ -35,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 INDEX = "by_created"
 KIND = "post"
+MEMBER = "member#"  # id prefix of member items (kind "member")
+BATCH = 100  # keys per BatchGetItem, DynamoDB's limit
 REFUSED = "ConditionalCheckFailedException"  # a condition on the author or id failed
 
 
@@ -119,7 +127,7 @@ class DynamoDBStore:
                     author_name: str) -> Post:
         now = now_ms()
         post = Post(str(uuid.uuid4()), title, body, author.sub, author_name, now, now,
-                    author.iss, rendered.html, rendered.excerpt)
+                    author.iss, rendered.html, rendered.excerpt, author.id)
         with unavailable_as_503():
             self.table.put_item(Item={**dataclasses.asdict(post), "kind": KIND},
                                 ConditionExpression="attribute_not_exists(id)")
@@ -159,6 +167,51 @@ class DynamoDBStore:
         except ClientError:
             return False
         return True
+
+    def save_member(self, author: Author, name: str, login: bool) -> None:
+        update = ("SET #kind = :kind, #iss = :iss, #sub = :sub, #name = :name,"
+                  " #first = if_not_exists(#first, :now)")
+        names = {"#kind": "kind", "#iss": "iss", "#sub": "sub", "#name": "name",
+                 "#first": "first_seen"}
+        if login:
+            update += ", #last = :now"
+            names["#last"] = "last_login"
+        with unavailable_as_503():
+            self.table.update_item(
+                Key={"id": MEMBER + author.id}, UpdateExpression=update,
+                ExpressionAttributeNames=names, ExpressionAttributeValues={
+                    ":kind": "member", ":iss": author.iss, ":sub": author.sub,
+                    ":name": name, ":now": now_ms()})
+
+    def get_member(self, id: str) -> Member | None:
+        with unavailable_as_503():
+            item = self.table.get_item(Key={"id": MEMBER + id},
+                                       ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        last_login = item.get("last_login")
+        return Member(id, item["iss"], item["sub"], item["name"],
+                      int(item["first_seen"]),
+                      None if last_login is None else int(last_login))
+
+    def member_names(self, ids: Iterable[str]) -> dict[str, str]:
+        keys = [{"id": MEMBER + id} for id in sorted(set(ids))]
+        names: dict[str, str] = {}
+        client = self.table.meta.client  # the resource's: it (de)serialises values
+        for start in range(0, len(keys), BATCH):
+            request = {self.table.name: {
+                "Keys": keys[start:start + BATCH], "ConsistentRead": True,
+                "ProjectionExpression": "#id, #name",
+                "ExpressionAttributeNames": {"#id": "id", "#name": "name"}}}
+            for _ in range(3):  # keys left unprocessed under load: ask again, twice
+                with unavailable_as_503():
+                    answer = client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.table.name, []):
+                    names[item["id"].removeprefix(MEMBER)] = item["name"]
+                request = answer.get("UnprocessedKeys")
+                if not request:
+                    break
+        return names
 
     def init_db(self) -> None:
         """Create the table and its index if missing (on AWS serverless.yml does)."""

@@ -12,7 +12,19 @@ CREATE TABLE IF NOT EXISTS post (
   -- files); such a row gets them on its first read.
   author_iss TEXT,
   body_html TEXT,
-  excerpt TEXT
+  excerpt TEXT,
+  -- NULL in rows saved before member ids: derived from author_iss and author_sub.
+  author_id TEXT
 );
 
 CREATE INDEX IF NOT EXISTS post_newest ON post (created_at DESC, id DESC);
+
+-- Members by their id (storage.member_id of issuer and sub), written at login.
+CREATE TABLE IF NOT EXISTS member (
+  id TEXT PRIMARY KEY,
+  iss TEXT NOT NULL,
+  sub TEXT NOT NULL,
+  name TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_login INTEGER
+);

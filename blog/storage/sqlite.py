@@ -7,6 +7,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Callable
+from collections.abc import Iterable
 from importlib import resources
 from typing import TYPE_CHECKING
 from typing import Any
@@ -15,6 +16,7 @@ from flask import Flask
 
 from .. import backends
 from . import Author
+from . import Member
 from . import Post
 from . import PostsUnavailable
 from . import decode_cursor
@@ -31,7 +33,8 @@ COLUMNS = ", ".join(field.name for field in dataclasses.fields(Post))
 PLACES = ", ".join("?" for _ in dataclasses.fields(Post))
 SCHEMA = resources.files(__package__).joinpath("schema.sql").read_text()
 # Columns added since the first schema: files made before get them on open.
-MIGRATIONS = {"author_iss": "TEXT", "body_html": "TEXT", "excerpt": "TEXT"}
+MIGRATIONS = {"author_iss": "TEXT", "body_html": "TEXT", "excerpt": "TEXT",
+              "author_id": "TEXT"}
 
 
 def opener(app: Flask) -> Callable[[], SqliteStore]:
@@ -112,7 +115,7 @@ class SqliteStore:
                     author_name: str) -> Post:
         now = now_ms()
         post = Post(str(uuid.uuid4()), title, body, author.sub, author_name, now, now,
-                    author.iss, rendered.html, rendered.excerpt)
+                    author.iss, rendered.html, rendered.excerpt, author.id)
         with busy_as_503(), self.db:
             self.db.execute(f"INSERT INTO post ({COLUMNS}) VALUES ({PLACES})",
                             dataclasses.astuple(post))
@@ -140,6 +143,31 @@ class SqliteStore:
             deleted = self.db.execute(f"DELETE FROM post WHERE id = ?{where}",
                                       (id, *values))
         return deleted.rowcount == 1
+
+    def save_member(self, author: Author, name: str, login: bool) -> None:
+        now = now_ms()
+        with busy_as_503(), self.db:
+            self.db.execute(
+                "INSERT INTO member (id, iss, sub, name, first_seen, last_login)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " name = excluded.name,"
+                " last_login = COALESCE(excluded.last_login, member.last_login)",
+                (author.id, author.iss, author.sub, name, now, now if login else None))
+
+    def get_member(self, id: str) -> Member | None:
+        with busy_as_503():
+            row = self.db.execute("SELECT * FROM member WHERE id = ?", (id,)).fetchone()
+        return Member(**dict(row)) if row else None
+
+    def member_names(self, ids: Iterable[str]) -> dict[str, str]:
+        ids = list(set(ids))
+        if not ids:
+            return {}
+        places = ", ".join("?" * len(ids))
+        with busy_as_503():
+            rows = self.db.execute(
+                f"SELECT id, name FROM member WHERE id IN ({places})", ids).fetchall()
+        return {row["id"]: row["name"] for row in rows}
 
     @staticmethod
     def written_by() -> str:

@@ -76,9 +76,15 @@ def test_role_reaches_only_the_tables_and_secrets(template):
                 assert all(r in allowed[service] for r in listed(statement["Resource"]))
                 granted.setdefault(service, set()).add(verb)
     assert granted == {
-        "dynamodb": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+        "dynamodb": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query",
+                     "BatchGetItem"},
         "secretsmanager": {"GetSecretValue"},
     }
+    # A page's author names: one batch read of member items in the posts table.
+    batch = [listed(s["Resource"]) for s in statements(template)
+             if "dynamodb:BatchGetItem" in listed(s["Action"])]
+    assert len(batch) == 1 and {"Fn::GetAtt": ["PostsTable", "Arn"]} in batch[0]
+    assert {"Fn::GetAtt": ["SessionsTable", "Arn"]} not in batch[0]
 
 
 def test_every_setting_is_wired(template):

@@ -119,7 +119,7 @@ def publish(client, title: str, body: str, path: str = "/posts/new"):
 
 def items_titled(moto: str, title: str) -> list[dict]:
     table = fakeaws.connect(moto, "resource").Table(fakeaws.POSTS_TABLE)
-    return [item for item in table.scan()["Items"] if item["title"] == title]
+    return [item for item in table.scan()["Items"] if item.get("title") == title]
 
 
 def test_throttled_write_is_a_503_and_writes_nothing(writer, proxy, moto):

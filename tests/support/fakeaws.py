@@ -128,15 +128,21 @@ def create_tables(endpoint: str) -> None:
 
 
 def count_items(endpoint: str) -> dict[str, int]:
-    """How many items each table holds (sessions: visitors not yet expired)."""
-    dynamodb = connect(endpoint)
-    pages = dynamodb.get_paginator("scan")
-    return {
-        name: sum(
-            page["Count"] for page in pages.paginate(TableName=table, Select="COUNT")
-        )
-        for name, table in (("posts", POSTS_TABLE), ("sessions", SESSION_TABLE))
-    }
+    """How many posts, members (items of the posts table) and sessions (visitors not
+    yet expired) the tables hold."""
+    pages = connect(endpoint).get_paginator("scan")
+
+    def count(table: str, kind: str | None = None) -> int:
+        only = {} if kind is None else {
+            "FilterExpression": "#kind = :kind",
+            "ExpressionAttributeNames": {"#kind": "kind"},
+            "ExpressionAttributeValues": {":kind": {"S": kind}}}
+        return sum(page["Count"] for page in pages.paginate(
+            TableName=table, Select="COUNT", **only))
+
+    return {"posts": count(POSTS_TABLE, "post"),
+            "members": count(POSTS_TABLE, "member"),
+            "sessions": count(SESSION_TABLE)}
 
 
 def dynamodb_env(endpoint: str) -> dict[str, str]:

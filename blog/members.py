@@ -1,0 +1,61 @@
+"""Members as people see them: the display-name rule and the names of authors.
+
+A member is named by their ID token's `name`, else `preferred_username`, else the
+local part of a verified email, else "Member"; never by `sub`, a generated username
+(`cognito:username` is a UUID on the deployed pool) or an unverified email.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from .storage import Author
+from .storage import Post
+from .storage import PostsUnavailable
+from .storage import get_store
+
+log = logging.getLogger(__name__)
+FALLBACK = "Member"
+NAME_MAX = 100  # characters shown; Cognito allows 2048
+
+
+def display_name(claims: dict[str, Any]) -> str:
+    """The name to show for a token's claims (interface.md, "Display names")."""
+    for claim in ("name", "preferred_username"):
+        name = claims.get(claim)
+        if isinstance(name, str) and name.split():
+            return " ".join(name.split())[:NAME_MAX]
+    email = claims.get("email")
+    if claims.get("email_verified") is True and isinstance(email, str):
+        local = email.rpartition("@")[0].strip()
+        if local:
+            return local[:NAME_MAX]
+    return FALLBACK
+
+
+def remember(author: Author, name: str, login: bool) -> None:
+    """Record the member's current name (and the time, at a login).
+
+    A busy store costs the record, not the sign-in: bylines fall back to the name
+    each post saved.
+    """
+    try:
+        get_store().save_member(author, name, login)
+    except PostsUnavailable:
+        log.warning("member record not saved")
+
+
+def bylines(posts: Iterable[Post]) -> dict[str, str]:
+    """Each post's author's current name, by post id, from one batch read."""
+    posts = list(posts)
+    recorded = get_store().member_names({post.author_id for post in posts})
+    return {post.id: recorded.get(post.author_id) or post.author_name or FALLBACK
+            for post in posts}
+
+
+def current_name(author: Author, claims: dict[str, Any]) -> str:
+    """The recorded name of `author`, else the rule applied to `claims`."""
+    return (get_store().member_names([author.id]).get(author.id)
+            or display_name(claims))

@@ -1,0 +1,39 @@
+"""Display names over real HTTP in local mode: the local Cognito's tokens, the
+header, bylines, and the API's author before and after a page login."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import jwt
+import pytest
+import requests
+
+from blog.storage import member_id
+from tests.support.localsite import BrowsedSite as Site
+from tests.support.localsite import api_token
+from tests.support.localsite import started
+
+
+@pytest.fixture
+def site(tmp_path) -> Iterator[Site]:
+    with started(Site, tmp_path, "alice") as site:
+        yield site
+
+
+def test_a_script_author_is_named_after_their_first_page_login(site) -> None:
+    token = api_token(site, "alice")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    headers = {"Authorization": f"Bearer {token}"}
+    created = requests.post(site.url("/api/posts"), headers=headers, timeout=10,
+                            json={"title": "From a script", "body": "b"}).json()
+    assert created["author"]["name"] == "Member"
+    page = site.login("alice", f"/posts/{created['id']}")
+    assert re.search(r'<span class="who" title="Signed in">alice\b', page.text)
+    assert "By alice ·" in page.text
+    again = requests.get(site.url(f"/api/posts/{created['id']}"), headers=headers,
+                         timeout=10).json()
+    assert again["author"] == {"id": member_id(claims["iss"], claims["sub"]),
+                               "name": "alice"}
+    assert claims["sub"] not in page.text
