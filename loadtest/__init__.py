@@ -182,7 +182,7 @@ def listing(base: str) -> dict[str, tuple[str, str, str]]:
     """Every post on the index pages: id -> (author, title, card HTML)."""
     browser = Browser(base, None)
     page = browser.request("GET", "/posts/")
-    browser.submit(page, username="checker", password=servers.PASSWORD)
+    browser.submit(page, username="checker@example.com", password=servers.PASSWORD)
     listed: dict[str, tuple[str, str, str]] = {}
     path: str | None = "/posts/"
     while path:

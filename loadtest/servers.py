@@ -40,7 +40,7 @@ def add_users(instance: str, names: list[str]) -> None:
     app = create_app({"INSTANCE_PATH": instance})
     with app.app_context():
         for name in names:
-            accounts.create_user(name, f"{name}@example.com", PASSWORD, confirmed=True)
+            accounts.create_user(f"{name}@example.com", name, PASSWORD, confirmed=True)
         keys.load_keys(
             app
         )  # the signing key, made once here rather than by racing workers

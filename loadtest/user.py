@@ -202,7 +202,9 @@ class VirtualUser:
         form = self.page("GET", "/posts/", logged_in=False)
         if 'name="password"' not in form.text:
             raise Failed("logged-out /posts/ did not lead to the Hosted UI login form")
-        landed = self.browser.submit(form, username=self.name, password=PASSWORD)
+        landed = self.browser.submit(
+            form, username=f"{self.name}@example.com", password=PASSWORD
+        )
         if urlsplit(landed.url).path != "/posts/":
             raise Failed(f"login landed on {urlsplit(landed.url).path}, not /posts/")
         self.check_identity(landed, logged_in=True)

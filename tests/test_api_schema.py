@@ -53,8 +53,8 @@ def live(tmp_path_factory, pytestconfig) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         clear_blog_settings(patch)
         site = BrowsedSite(tmp_path_factory.mktemp("api"))
-    site.add_user("alice")
-    live_token["value"] = api_token(site, "alice")
+    site.add_user("alice@example.com")
+    live_token["value"] = api_token(site, "alice@example.com")
     yield site.base
     site.close()
     report = pytestconfig.pluginmanager.get_plugin("terminalreporter")

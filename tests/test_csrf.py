@@ -100,14 +100,16 @@ def hosted_login_form(site: LocalSite, browser: requests.Session) -> tuple[str, 
 
 @pytest.fixture
 def site(tmp_path):
-    with started(LocalSite, tmp_path, "alice") as site:
+    with started(LocalSite, tmp_path, "alice@example.com") as site:
         yield site
 
 
 def test_local_cognito_form_is_guarded_by_its_own_token(site):
     browser = requests.Session()
     action, fields = hosted_login_form(site, browser)
-    without = {**fields, "_csrf": "", "username": "alice", "password": PASSWORD}
+    without = {
+        **fields, "_csrf": "", "username": "alice@example.com", "password": PASSWORD
+    }
     refused = browser.post(
         action, data=without, headers={"Origin": site.base}, allow_redirects=False
     )
@@ -117,7 +119,7 @@ def test_local_cognito_form_is_guarded_by_its_own_token(site):
     action, fields = hosted_login_form(site, browser)
     signed_in = browser.post(
         action,
-        data={**fields, "username": "alice", "password": PASSWORD},
+        data={**fields, "username": "alice@example.com", "password": PASSWORD},
         headers={"Origin": FOREIGN},
         allow_redirects=False,
     )

@@ -18,15 +18,16 @@ from tests.support.localsite import started
 
 @pytest.fixture
 def site(tmp_path) -> Iterator[BrowsedSite]:
-    with started(BrowsedSite, tmp_path, "alice") as site:
+    with started(BrowsedSite, tmp_path, "alice@example.com") as site:
         yield site
 
 
 def test_login_through_local_cognito_lands_on_next(site):
-    response = site.login("alice", "/posts/new")
+    response = site.login("alice@example.com", "/posts/new")
     assert response.status_code == 200
     assert response.url == site.base + "/posts/new"
-    assert "alice" in response.text and "Log out" in response.text
+    assert "Log out" in response.text
+    assert '<span class="who" title="Signed in">Alice' in response.text  # `name`
     assert [r.status_code for r in response.history][-2:] == [302, 302]
 
 
@@ -40,7 +41,7 @@ def test_authorize_request_carries_pkce_state_and_nonce(site):
 
 
 def test_session_cookie_is_the_only_blog_cookie(site):
-    site.login("alice")
+    site.login("alice@example.com")
     blog_cookies = [c for c in site.browser.cookies if c.path == "/"]
     assert [c.name for c in blog_cookies] == ["session"]
     assert "eyJ" not in blog_cookies[0].value
@@ -51,13 +52,15 @@ def test_session_cookie_is_the_only_blog_cookie(site):
 
 def test_wrong_password_stays_on_provider_page(site):
     page = site.get("/posts/")
-    response = site.submit(page, username="alice", password="Wrong-passw0rd!")
+    response = site.submit(
+        page, username="alice@example.com", password="Wrong-passw0rd!"
+    )
     assert "/_cognito/login" in response.url
     assert site.get("/posts/").url.startswith(site.base + "/_cognito/login")
 
 
 def test_logout_ends_blog_and_provider_sessions(site):
-    site.login("alice")
+    site.login("alice@example.com")
     response = site.logout()
     assert response.url == site.base + "/"
     hops = [r.url for r in response.history]
@@ -67,7 +70,7 @@ def test_logout_ends_blog_and_provider_sessions(site):
 
 
 def test_old_cookie_is_useless_after_logout(site):
-    site.login("alice")
+    site.login("alice@example.com")
     old = site.browser.cookies.get("session", path="/")
     site.logout()
     replay = requests.get(
@@ -81,7 +84,7 @@ def test_old_cookie_is_useless_after_logout(site):
 
 
 def test_refresh_token_is_revoked_at_logout(site):
-    site.login("alice")
+    site.login("alice@example.com")
     with site.app.test_request_context():
         pass
     sid = site.browser.cookies.get("session", path="/")
@@ -100,7 +103,7 @@ def test_refresh_token_is_revoked_at_logout(site):
 
 def test_expired_id_token_is_refreshed_through_local_cognito(site):
     site.app.config["SESSION_IDLE_TIMEOUT"] = 10**6
-    site.login("alice")
+    site.login("alice@example.com")
     sid = site.browser.cookies.get("session", path="/")
     before = site.app.session_interface.cache.get("session:" + sid)["tokens"][
         "id_token"
@@ -130,7 +133,7 @@ def test_non_loopback_host_is_refused(site):
 
 
 def test_no_token_or_code_reaches_a_page(site):
-    site.login("alice")
+    site.login("alice@example.com")
     site.get("/")
     site.logout()
     for response in site.seen:
@@ -142,7 +145,7 @@ def test_no_token_or_code_reaches_a_page(site):
 
 def test_server_log_shows_no_codes_or_states(site, caplog):
     caplog.set_level("INFO", logger="werkzeug")
-    site.login("alice")
+    site.login("alice@example.com")
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
     assert any("/auth/authorize" in line for line in lines)
     assert not any("code=" in line or "state=" in line for line in lines)

@@ -18,22 +18,23 @@ from tests.support.localsite import started
 
 @pytest.fixture
 def site(tmp_path) -> Iterator[Site]:
-    with started(Site, tmp_path, "alice") as site:
+    with started(Site, tmp_path, "alice@example.com") as site:
         yield site
 
 
 def test_a_script_author_is_named_after_their_first_page_login(site) -> None:
-    token = api_token(site, "alice")
+    token = api_token(site, "alice@example.com")
     claims = jwt.decode(token, options={"verify_signature": False})
     headers = {"Authorization": f"Bearer {token}"}
     created = requests.post(site.url("/api/posts"), headers=headers, timeout=10,
                             json={"title": "From a script", "body": "b"}).json()
     assert created["author"]["name"] == "Member"
-    page = site.login("alice", f"/posts/{created['id']}")
-    assert re.search(r'<span class="who" title="Signed in">alice\b', page.text)
-    assert "By alice ·" in page.text
+    page = site.login("alice@example.com", f"/posts/{created['id']}")
+    assert re.search(r'<span class="who" title="Signed in">Alice\b', page.text)
+    assert "By Alice ·" in page.text
     again = requests.get(site.url(f"/api/posts/{created['id']}"), headers=headers,
                          timeout=10).json()
     assert again["author"] == {"id": member_id(claims["iss"], claims["sub"]),
-                               "name": "alice"}
+                               "name": "Alice"}
     assert claims["sub"] not in page.text
+    assert claims["username"] not in page.text  # the generated username

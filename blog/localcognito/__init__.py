@@ -13,13 +13,15 @@ from flask import Flask
 
 from . import cli
 from . import pages  # noqa: F401 (registers the Hosted UI routes on bp)
+from . import pool
 from . import server
 from . import store
 from . import views
 
 _ALPHABET = string.ascii_lowercase + string.digits
 DEFAULTS = {
-    "LOCAL_COGNITO_TOKEN_TTL": 3600,  # seconds an ID or access token lives, as Cognito
+    # seconds an ID or access token lives, as the deployed app client's (pool.json)
+    "LOCAL_COGNITO_TOKEN_TTL": pool.token_seconds(),
     "LOCAL_COGNITO_REFRESH_TOKEN_ROTATION": False,  # Cognito's default: no rotation
 }
 

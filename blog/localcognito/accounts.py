@@ -1,4 +1,8 @@
-"""User accounts: sign-up, emailed codes, sign-in, password reset, groups."""
+"""User accounts: sign-up, emailed codes, sign-in, password reset, groups.
+
+Members sign in with their email; the username is generated (a UUID), as in a pool
+with `UsernameAttributes: [email]`. Rules come from pool.json (see `pool`).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,32 @@ import secrets
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
+from functools import cache
 
 import click
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
+from . import pool
 from . import store
 
-CODE_LIFETIME = 24 * 3600
+# Every time check reads this clock; tests replace it to move time without sleeping.
+clock: Callable[[], float] = time.time
+
 SYMBOLS = set("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NAME_MAX = 2048  # Cognito's limit for a string attribute
+POLICY = "Password did not conform with policy: "
+INCORRECT = "Incorrect username or password."
+LOCKED = "Password attempts exceeded"
+NOT_CONFIRMED = "User is not confirmed."
 WRONG_CODE = "Invalid verification code provided, please try again."
 EXPIRED_CODE = "Invalid code provided, please request a code again."
+TOO_MANY = "Attempt limit exceeded, please try after some time."
+EMAIL_TAKEN = "An account with the given email already exists."
 
 
 class Invalid(Exception):
@@ -31,38 +47,58 @@ class Invalid(Exception):
         self.errors = errors
 
 
-def password_problems(password: str) -> list[str]:
-    """Return the rules of Cognito's default password policy that are not met."""
+def password_problem(password: str) -> str | None:
+    """Return Cognito's message for the first rule of the pool's policy not met."""
+    policy = pool.password_policy()
     rules = [
-        (len(password) >= 8, "Password must have at least 8 characters."),
-        (any(c.isupper() for c in password), "Password must have an uppercase letter."),
-        (any(c.islower() for c in password), "Password must have a lowercase letter."),
-        (any(c.isdigit() for c in password), "Password must have a number."),
-        (any(c in SYMBOLS for c in password), "Password must have a symbol."),
+        (True, len(password) >= policy["MinimumLength"], "Password not long enough"),
+        (
+            policy["RequireUppercase"],
+            any(c.isupper() for c in password),
+            "Password must have uppercase characters",
+        ),
+        (
+            policy["RequireLowercase"],
+            any(c.islower() for c in password),
+            "Password must have lowercase characters",
+        ),
+        (
+            policy["RequireNumbers"],
+            any(c.isdigit() for c in password),
+            "Password must have numeric characters",
+        ),
+        (
+            policy["RequireSymbols"],
+            any(c in SYMBOLS for c in password),
+            "Password must have symbol characters",
+        ),
     ]
-    return [message for ok, message in rules if not ok]
+    for required, met, message in rules:
+        if required and not met:
+            return POLICY + message
+    return None
 
 
 def find_user(login: str) -> sqlite3.Row | None:
-    """Return the user with this username or email (both case-insensitive)."""
-    return store.one("SELECT * FROM user WHERE username = ? OR email = ?", login, login)
+    """Return the user with this email or username (both case-insensitive)."""
+    return store.one("SELECT * FROM user WHERE email = ? OR username = ?", login, login)
 
 
-def create_user(username: str, email: str, password: str, confirmed: bool) -> str:
-    """Create a user and return its sub; raises Invalid on bad input."""
+def create_user(email: str, name: str, password: str, confirmed: bool) -> str:
+    """Create a user with a generated username and return it; raises Invalid.
+
+    The username is the user's `sub`, as Cognito makes it when email is the
+    username attribute.
+    """
     errors = {}
-    if not username or len(username) > 128 or re.search(r"\s", username):
-        errors["username"] = "Enter a username of 1-128 characters without spaces."
-    elif EMAIL.match(username):
-        errors["username"] = "The username cannot be an email address."
-    elif find_user(username):
-        errors["username"] = "An account with this username already exists."
-    if not EMAIL.match(email):
+    if not EMAIL.match(email) or len(email) > NAME_MAX:
         errors["email"] = "Enter a valid email address."
     elif find_user(email):
-        errors["email"] = "An account with this email already exists."
-    if problems := password_problems(password):
-        errors["password"] = " ".join(problems)
+        errors["email"] = EMAIL_TAKEN
+    if not name or len(name) > NAME_MAX or not name.isprintable():
+        errors["name"] = "Enter your name, as other members will see it."
+    if problem := password_problem(password):
+        errors["password"] = problem
     if errors:
         raise Invalid(**errors)
     sub = str(uuid.uuid4())
@@ -70,22 +106,21 @@ def create_user(username: str, email: str, password: str, confirmed: bool) -> st
         store.insert(
             "user",
             sub=sub,
-            username=username,
+            username=sub,
             email=email,
+            name=name,
             password_hash=generate_password_hash(password),
             confirmed=int(confirmed),
-            created_at=int(time.time()),
+            created_at=int(clock()),
         )
     except sqlite3.IntegrityError:
-        raise Invalid(
-            username="An account with this username already exists."
-        ) from None
+        raise Invalid(email=EMAIL_TAKEN) from None
     return sub
 
 
 def send_mail(user: sqlite3.Row, subject: str, body: str, code: str) -> None:
     """ "Email" a user: print the message on the terminal and keep it in the outbox."""
-    sent_at = datetime.now(UTC).isoformat(timespec="seconds")
+    sent_at = datetime.fromtimestamp(clock(), UTC).isoformat(timespec="seconds")
     store.insert(
         "outbox",
         recipient=user["email"],
@@ -108,7 +143,7 @@ def send_code(user: sqlite3.Row, purpose: str) -> None:
         user["sub"],
         purpose,
         code,
-        int(time.time()) + CODE_LIFETIME,
+        int(clock()) + pool.limits()["codeLifetimeSeconds"],
     )
     if purpose == "signup":
         subject, body = "Your verification code", f"Your verification code is {code}."
@@ -120,26 +155,65 @@ def send_code(user: sqlite3.Row, purpose: str) -> None:
     send_mail(user, subject, body, code)
 
 
-def _use_code(user: sqlite3.Row | None, purpose: str, code: str) -> sqlite3.Row:
+def _key(login: str) -> str:
+    # Attempts are counted per what was typed, so an unknown email is limited
+    # exactly like a known one and the limits reveal nothing.
+    return login.strip().casefold()
+
+
+def _attempts(login: str, kind: str) -> sqlite3.Row | None:
+    return store.one(
+        "SELECT * FROM attempt WHERE login = ? AND kind = ?", _key(login), kind
+    )
+
+
+def _record_failure(login: str, kind: str, failures: int, locked_until: float) -> None:
+    store.run(
+        "INSERT OR REPLACE INTO attempt (login, kind, failures, locked_until,"
+        " last_failure) VALUES (?, ?, ?, ?, ?)",
+        _key(login),
+        kind,
+        failures,
+        locked_until,
+        clock(),
+    )
+
+
+def _clear_attempts(login: str, kind: str) -> None:
+    store.run("DELETE FROM attempt WHERE login = ? AND kind = ?", _key(login), kind)
+
+
+def _use_code(login: str, purpose: str, code: str) -> sqlite3.Row:
+    """Check and consume a code; wrong tries beyond the limit lock the login out."""
+    limits, now = pool.limits(), clock()
+    tries = _attempts(login, purpose)
+    if tries and tries["locked_until"] > now:
+        raise Invalid(code=TOO_MANY)
+    user = find_user(login)
     row = user and store.one(
         "SELECT * FROM code WHERE sub = ? AND purpose = ?", user["sub"], purpose
     )
     if not row or not secrets.compare_digest(
         row["code"].encode(), code.strip().encode()
     ):
+        failures = (tries["failures"] if tries else 0) + 1
+        if failures >= limits["codeFailuresAllowed"]:
+            _record_failure(login, purpose, 0, now + limits["codeLockoutSeconds"])
+        else:
+            _record_failure(login, purpose, failures, 0)
         raise Invalid(code=WRONG_CODE)
-    if row["expires_at"] <= time.time():
+    if row["expires_at"] <= now:
         raise Invalid(code=EXPIRED_CODE)
     store.run("DELETE FROM code WHERE sub = ? AND purpose = ?", user["sub"], purpose)
+    _clear_attempts(login, purpose)
     return user
 
 
-def confirm(login: str, code: str) -> None:
-    """Confirm a sign-up with its emailed code; raises Invalid."""
-    user = find_user(login)
-    if user is None or not user["confirmed"]:
-        user = _use_code(user, "signup", code)
-        store.run("UPDATE user SET confirmed = 1 WHERE sub = ?", user["sub"])
+def confirm(login: str, code: str) -> sqlite3.Row:
+    """Confirm a sign-up with its emailed code and return the user; raises Invalid."""
+    user = _use_code(login, "signup", code)
+    store.run("UPDATE user SET confirmed = 1 WHERE sub = ?", user["sub"])
+    return user
 
 
 def resend_code(login: str) -> None:
@@ -149,13 +223,41 @@ def resend_code(login: str) -> None:
         send_code(user, "signup")
 
 
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(login: str, password: str) -> sqlite3.Row:
-    """Return the confirmed user with these credentials; raises Invalid."""
+    """Return the user with these credentials; raises Invalid.
+
+    As Cognito: after 5 failures, each failure locks the login out for 2^(n-5)
+    seconds (at most about 15 minutes); tries during a lockout are refused without
+    counting; 15 minutes without tries, or a sign-in after the lockout, start over.
+    An unknown email costs the same password hash as a wrong password.
+    """
+    limits, now = pool.limits(), clock()
+    tries = _attempts(login, "signin")
+    if tries and tries["locked_until"] > now:
+        raise Invalid(password=LOCKED)
     user = find_user(login)
-    if user is None or not check_password_hash(user["password_hash"], password):
-        raise Invalid(password="Incorrect username or password.")
+    known = user is not None
+    right = check_password_hash(
+        user["password_hash"] if known else _dummy_hash(), password
+    )
+    if not (known and right):
+        fresh = (
+            not tries
+            or now - tries["last_failure"] >= limits["signInLockoutResetSeconds"]
+        )
+        failures = 1 if fresh else tries["failures"] + 1
+        over = failures - limits["signInFailuresBeforeLockout"]
+        lockout = min(2**over, limits["signInLockoutMaxSeconds"]) if over >= 0 else 0
+        _record_failure(login, "signin", failures, now + lockout if lockout else 0)
+        raise Invalid(password=INCORRECT)
+    _clear_attempts(login, "signin")
     if not user["confirmed"]:
-        raise Invalid(username="This account is not confirmed yet.")
+        raise Invalid(username=NOT_CONFIRMED)
     return user
 
 
@@ -168,19 +270,20 @@ def start_reset(login: str) -> None:
 
 def reset_password(login: str, code: str, password: str) -> None:
     """Set a new password with a reset code; raises Invalid."""
-    if problems := password_problems(password):
-        raise Invalid(password=" ".join(problems))
-    user = _use_code(find_user(login), "reset", code)
+    if problem := password_problem(password):
+        raise Invalid(password=problem)
+    user = _use_code(login, "reset", code)
     store.run(
         "UPDATE user SET password_hash = ? WHERE sub = ?",
         generate_password_hash(password),
         user["sub"],
     )
+    _clear_attempts(login, "signin")
 
 
-def add_to_group(username: str, group: str) -> None:
-    """Add a user to a group (created on first use); raises Invalid."""
-    user = find_user(username)
+def add_to_group(login: str, group: str) -> None:
+    """Add a user (by email or username) to a group; raises Invalid."""
+    user = find_user(login)
     if user is None:
-        raise Invalid(username=f"No user {username!r}.")
+        raise Invalid(email=f"No user {login!r}.")
     store.run("INSERT OR IGNORE INTO user_group VALUES (?, ?)", user["sub"], group)

@@ -13,51 +13,53 @@ from . import store
 cli = AppGroup("local-cognito", help="Manage the local Cognito user pool.")
 
 
+def _refused(invalid: accounts.Invalid) -> click.ClickException:
+    return click.ClickException(" ".join(invalid.errors.values()))
+
+
 @cli.command("add-user")
-@click.argument("username")
-@click.option("--email", required=True, help="The user's email address.")
-@click.option("--password", required=True, help="Must meet the password policy.")
+@click.argument("email")
+@click.option("--name", required=True, help="The display name other members see.")
+@click.option("--password", required=True, help="Must meet the pool's password policy.")
 @click.option("--group", "groups", multiple=True, help="A group to join (repeatable).")
-def add_user(username: str, email: str, password: str, groups: tuple[str, ...]) -> None:
-    """Add a confirmed user."""
+def add_user(email: str, name: str, password: str, groups: tuple[str, ...]) -> None:
+    """Add a confirmed user who signs in with EMAIL (the username is generated)."""
     try:
-        sub = accounts.create_user(username, email, password, confirmed=True)
+        username = accounts.create_user(email, name, password, confirmed=True)
         for group in groups:
             accounts.add_to_group(username, group)
     except accounts.Invalid as invalid:
-        raise click.ClickException(" ".join(invalid.errors.values())) from None
-    click.echo(f"Added user {username} (sub {sub}).")
+        raise _refused(invalid) from None
+    click.echo(f"Added user {email} (username {username}).")
 
 
 @cli.command("add-to-group")
-@click.argument("username")
+@click.argument("email")
 @click.argument("group")
-def add_to_group(username: str, group: str) -> None:
-    """Add a user to a group, creating the group if needed."""
+def add_to_group(email: str, group: str) -> None:
+    """Add a user (by email or username) to a group, creating the group if needed."""
     try:
-        accounts.add_to_group(username, group)
+        accounts.add_to_group(email, group)
     except accounts.Invalid as invalid:
-        raise click.ClickException(" ".join(invalid.errors.values())) from None
-    click.echo(f"Added {username} to {group}.")
+        raise _refused(invalid) from None
+    click.echo(f"Added {email} to {group}.")
 
 
 @cli.command("list-users")
 def list_users() -> None:
-    """List users with status, email, groups and sub."""
+    """List users: email, name, username, groups and status, tab-separated."""
     rows = store.all_rows(
         "SELECT u.*, group_concat(g.name, ',') AS groups FROM user u"
-        " LEFT JOIN user_group g ON g.sub = u.sub GROUP BY u.sub ORDER BY u.username"
+        " LEFT JOIN user_group g ON g.sub = u.sub GROUP BY u.sub ORDER BY u.email"
     )
     for row in rows:
         status = "CONFIRMED" if row["confirmed"] else "UNCONFIRMED"
-        groups = row["groups"] or "-"
-        click.echo(
-            f"{row['username']}\t{status}\t{row['email']}\t{groups}\t{row['sub']}"
-        )
+        fields = (row["email"], row["name"], row["username"], row["groups"] or "-")
+        click.echo("\t".join((*fields, status)))
 
 
 @cli.command("rotate-keys")
 def rotate_keys() -> None:
-    """Add a new signing key; old public keys stay published until tokens expire."""
-    kid = keys.rotate_keys(current_app)
-    click.echo(f"New signing key {kid}.")
+    """Add new ID and access token signing keys; old ones stay published a while."""
+    id_kid, access_kid = keys.rotate_keys(current_app)
+    click.echo(f"New signing keys: {id_kid} (ID tokens), {access_kid} (access tokens).")

@@ -17,6 +17,7 @@ from itsdangerous import URLSafeTimedSerializer
 from . import store
 
 SESSION_COOKIE = "cognito"
+SIGNUP_COOKIE = "cognito-signup"
 CSRF_COOKIE = "XSRF-TOKEN"
 PATH = "/_cognito"
 LIFETIME = 3600
@@ -80,6 +81,29 @@ def end_login(response: Response) -> None:
     if sid:
         store.run("DELETE FROM login_session WHERE sid_hash = ?", store.digest(sid))
     response.delete_cookie(SESSION_COOKIE, path=PATH, httponly=True, samesite="Lax")
+
+
+def _signup_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="localcognito-signup")
+
+
+def remember_signup(response: Response, sub: str) -> None:
+    """Mark this browser as the one that signed `sub` up, so confirming signs it in."""
+    _set(response, SIGNUP_COOKIE, _signup_serializer().dumps(sub), LIFETIME)
+
+
+def signed_up() -> str | None:
+    """Return the sub this browser signed up within the hour, if any."""
+    try:
+        raw = request.cookies.get(SIGNUP_COOKIE, "")
+        return _signup_serializer().loads(raw, max_age=LIFETIME)
+    except BadData:
+        return None
+
+
+def forget_signup(response: Response) -> None:
+    """Clear the sign-up mark once it has been used."""
+    response.delete_cookie(SIGNUP_COOKIE, path=PATH, httponly=True, samesite="Lax")
 
 
 def _csrf_serializer() -> URLSafeSerializer:

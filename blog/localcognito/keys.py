@@ -1,4 +1,8 @@
-"""RSA signing keys kept in the instance folder, their JWKS and JWT signing."""
+"""RSA signing keys kept in the instance folder, their JWKS and JWT signing.
+
+As on AWS, ID tokens and access tokens are signed by two different keys, both
+published in the JWKS; `rotate_keys` replaces both.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from flask import g
 from jwt.algorithms import RSAAlgorithm
 
 KEYS_NAME = "localcognito-keys.json"
+USES = ("id", "access")  # the token kinds, one signing key each
 _lock = threading.RLock()
 
 
@@ -24,13 +29,19 @@ def _path(app: Flask) -> str:
     return os.path.join(app.instance_path, KEYS_NAME)
 
 
-def _new_key() -> dict[str, Any]:
+def _new_key(use: str) -> dict[str, Any]:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     kid = base64.b64encode(os.urandom(32)).decode()
     jwk = json.loads(RSAAlgorithm.to_jwk(private))
     jwk.pop("key_ops", None)
     jwk.update(kid=kid, alg="RS256", use="sig")
-    return {"kid": kid, "jwk": jwk, "created_at": int(time.time()), "retired_at": None}
+    return {
+        "kid": kid,
+        "jwk": jwk,
+        "token_use": use,
+        "created_at": int(time.time()),
+        "retired_at": None,
+    }
 
 
 def _write(path: str, keys: list[dict[str, Any]]) -> None:
@@ -41,31 +52,42 @@ def _write(path: str, keys: list[dict[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
+def _current(keys: list[dict[str, Any]], use: str) -> dict[str, Any] | None:
+    # A key from before there were two signs ID tokens; it has no token_use.
+    live = [k for k in keys if k.get("token_use", "id") == use and not k["retired_at"]]
+    return live[-1] if live else None
+
+
 def load_keys(app: Flask) -> list[dict[str, Any]]:
-    """Return the stored keys, oldest first; the first key is made on first use."""
+    """Return the stored keys, oldest first; a missing current key is made first."""
     path = _path(app)
     with _lock:
-        if not os.path.exists(path):
+        keys: list[dict[str, Any]] = []
+        if os.path.exists(path):
+            with open(path) as f:
+                keys = json.load(f)["keys"]
+        missing = [use for use in USES if _current(keys, use) is None]
+        if missing:
             os.makedirs(app.instance_path, exist_ok=True)
-            _write(path, [_new_key()])
-        with open(path) as f:
-            return json.load(f)["keys"]
+            keys += [_new_key(use) for use in missing]
+            _write(path, keys)
+        return keys
 
 
 def _ttl(app: Flask) -> int:
     return int(app.config["LOCAL_COGNITO_TOKEN_TTL"])
 
 
-def rotate_keys(app: Flask) -> str:
-    """Add a new signing key, retire the current one and return the new kid."""
+def rotate_keys(app: Flask) -> list[str]:
+    """Add new ID and access signing keys, retire the current ones; return the kids."""
     now = int(time.time())
-    new = _new_key()
+    new = [_new_key(use) for use in USES]
     with _lock:
         keys = [k for k in load_keys(app) if _published(k, now, _ttl(app))]
         for key in keys:
             key["retired_at"] = key["retired_at"] or now
-        _write(_path(app), [*keys, new])
-    return new["kid"]
+        _write(_path(app), [*keys, *new])
+    return [key["kid"] for key in new]
 
 
 def _published(key: dict[str, Any], now: int, ttl: int) -> bool:
@@ -85,16 +107,17 @@ def public_jwks(app: Flask) -> dict[str, list[dict[str, str]]]:
     }
 
 
-def signing_key() -> dict[str, Any]:
-    """Return the current private key, the same one for a whole request."""
-    if "localcognito_key" not in g:
-        g.localcognito_key = load_keys(current_app)[-1]
-    return g.localcognito_key
+def signing_key(use: str) -> dict[str, Any]:
+    """Return the current private key for "id" or "access" tokens, fixed per request."""
+    chosen = g.setdefault("localcognito_keys", {})
+    if use not in chosen:
+        chosen[use] = _current(load_keys(current_app), use)
+    return chosen[use]
 
 
-def sign(claims: dict[str, Any]) -> str:
+def sign(claims: dict[str, Any], use: str) -> str:
     """Sign claims as an RS256 JWT whose header has only kid and alg, as Cognito's."""
-    key = signing_key()
+    key = signing_key(use)
     private = jwt.PyJWK(key["jwk"], algorithm="RS256").key
     return jwt.encode(
         claims, private, algorithm="RS256", headers={"kid": key["kid"], "typ": None}

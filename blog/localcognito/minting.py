@@ -20,6 +20,7 @@ class Principal:
 
     sub: str
     username: str
+    name: str
     email: str
     groups: tuple[str, ...]
     auth_time: int
@@ -40,6 +41,7 @@ def load_principal(
     return Principal(
         sub=sub,
         username=user["username"],
+        name=user["name"],
         email=user["email"],
         groups=tuple(row["name"] for row in groups),
         auth_time=auth_time,
@@ -76,7 +78,8 @@ def id_token_claims(user: Principal) -> dict[str, Any]:
     """Return the user claims of an ID token (authlib adds iss, aud, iat, exp, ...)."""
     claims = _common(user, "id")
     claims.update(
-        {"cognito:username": user.username, "email": user.email}, email_verified=True
+        {"cognito:username": user.username, "name": user.name, "email": user.email},
+        email_verified=True,
     )
     return claims
 
@@ -93,4 +96,4 @@ def access_token(user: Principal, client_id: str, scope: str) -> str:
         iat=now,
         exp=now + token_ttl(),
     )
-    return keys.sign(claims)
+    return keys.sign(claims, "access")

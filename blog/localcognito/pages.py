@@ -13,6 +13,7 @@ from werkzeug.exceptions import BadRequest
 
 from . import accounts
 from . import cookies
+from . import pool
 from .views import auth_server
 from .views import bp
 from .views import oauth_error
@@ -25,6 +26,25 @@ NOTICES = {
     "confirmed": "Your account is confirmed. Sign in to continue.",
     "reset": "Your password has been reset. Sign in with your new password.",
 }
+NEEDS = [
+    ("RequireUppercase", "an uppercase letter"),
+    ("RequireLowercase", "a lowercase letter"),
+    ("RequireNumbers", "a number"),
+    ("RequireSymbols", "a symbol"),
+]
+
+
+def password_hint() -> str:
+    """Describe the pool's password policy in one sentence."""
+    policy = pool.password_policy()
+    needs = [words for rule, words in NEEDS if policy[rule]]
+    listed = (
+        ", ".join(needs[:-1]) + " and " + needs[-1]
+        if len(needs) > 1
+        else "".join(needs)
+    )
+    length = f"At least {policy['MinimumLength']} characters"
+    return f"{length}, with {listed}." if needs else f"{length}."
 
 
 def flow() -> dict[str, str]:
@@ -54,6 +74,7 @@ def page(name: str, errors: dict[str, str] | None = None, **context: Any) -> str
         flow=flow(),
         form=request.form,
         csrf_token=cookies.csrf_token(),
+        password_hint=password_hint(),
         **context,
     )
 
@@ -65,7 +86,11 @@ def username_arg() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    """Sign in with username (or email) and password, then resume /oauth2/authorize."""
+    """Sign in with email and password, then resume /oauth2/authorize."""
+    notice = NOTICES.get(request.args.get("notice", ""))
+    if "client_id" not in request.args:
+        # A bookmarked sign-in page: nothing to resume, so offer the way to the blog.
+        return page("start", notice=notice)
     try:
         auth_server().get_consent_grant(end_user=None)
     except OAuth2Error as error:
@@ -78,29 +103,34 @@ def login() -> Any:
         response = redirect(url_for(".authorize", **flow()))
         cookies.start_login(response, user["sub"])
         return response
-    return page("login", notice=NOTICES.get(request.args.get("notice", "")))
+    return page("login", notice=notice)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup() -> Any:
     """Create an unconfirmed account and email its code."""
     if posted():
-        username = field("username")
+        email = field("email")
         try:
-            accounts.create_user(
-                username, field("email"), request.form["password"], confirmed=False
+            sub = accounts.create_user(
+                email, field("name"), request.form["password"], confirmed=False
             )
         except accounts.Invalid as invalid:
             return page("signup", invalid.errors)
-        user = accounts.find_user(username)
-        accounts.send_code(user, "signup")
-        return redirect(url_for(".confirm_user", username=username, **flow()))
+        accounts.send_code(accounts.find_user(sub), "signup")
+        response = redirect(url_for(".confirm_user", username=email, **flow()))
+        cookies.remember_signup(response, sub)
+        return response
     return page("signup")
 
 
 @bp.route("/confirmUser", methods=["GET", "POST"])
 def confirm_user() -> Any:
-    """Confirm an account with the emailed code, or send a new code."""
+    """Confirm an account with the emailed code, or send a new code.
+
+    As the Hosted UI, confirming in the browser that signed up signs the member in
+    and resumes the authorization request (a code and `state` to the app).
+    """
     username = username_arg()
     if posted() and request.form.get("action") == "resend":
         accounts.resend_code(username)
@@ -108,10 +138,16 @@ def confirm_user() -> Any:
         return page("confirm", username=username, notice=notice)
     if request.method == "POST":
         try:
-            accounts.confirm(username, field("code"))
+            user = accounts.confirm(username, field("code"))
         except accounts.Invalid as invalid:
             return page("confirm", invalid.errors, username=username)
-        return redirect(url_for(".login", notice="confirmed", **flow()))
+        if cookies.signed_up() != user["sub"]:
+            return redirect(url_for(".login", notice="confirmed", **flow()))
+        resume = "client_id" in request.args
+        response = redirect(url_for(".authorize" if resume else ".login", **flow()))
+        cookies.start_login(response, user["sub"])
+        cookies.forget_signup(response)
+        return response
     return page("confirm", username=username)
 
 
@@ -121,7 +157,7 @@ def forgot_password() -> Any:
     if posted():
         username = field("username")
         if not username:
-            return page("forgot", {"username": "Enter your username or email."})
+            return page("forgot", {"username": "Enter your email."})
         accounts.start_reset(username)
         return redirect(
             url_for(".confirm_forgot_password", username=username, **flow())

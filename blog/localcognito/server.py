@@ -204,10 +204,10 @@ class CognitoIDToken(OpenIDCode):
         return False  # Cognito does not reject a repeated nonce
 
     def resolve_client_private_key(self, client: Client) -> dict[str, Any]:
-        return keys.signing_key()["jwk"]
+        return keys.signing_key("id")["jwk"]
 
     def get_encode_header(self, client: Client) -> dict[str, str]:
-        return {"alg": "RS256", "kid": keys.signing_key()["kid"]}
+        return {"alg": "RS256", "kid": keys.signing_key("id")["kid"]}
 
     def get_client_claims(self, client: Client) -> dict[str, Any]:
         now = int(time.time())
@@ -298,11 +298,12 @@ class UserInfo(UserInfoEndpoint):
     """Cognito's /oauth2/userInfo answer."""
 
     def generate_user_info(self, user: dict[str, Any], scope: str) -> dict[str, Any]:
-        email = store.one("SELECT email FROM user WHERE sub = ?", user["sub"])
+        row = store.one("SELECT email, name FROM user WHERE sub = ?", user["sub"])
         return {
             "sub": user["sub"],
+            "name": row["name"] if row else "",
             "email_verified": "true",  # Cognito sends a string here
-            "email": email["email"] if email else "",
+            "email": row["email"] if row else "",
             "username": user["username"],
         }
 

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS client_url (
 CREATE TABLE IF NOT EXISTS user (
     sub TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
     email TEXT NOT NULL UNIQUE COLLATE NOCASE, password_hash TEXT NOT NULL,
-    confirmed INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+    confirmed INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
+    name TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS user_group (
     sub TEXT NOT NULL REFERENCES user (sub), name TEXT NOT NULL,
     PRIMARY KEY (sub, name));
@@ -42,6 +43,10 @@ CREATE TABLE IF NOT EXISTS refresh_token (
 CREATE TABLE IF NOT EXISTS login_session (
     sid_hash TEXT PRIMARY KEY, sub TEXT NOT NULL, auth_time INTEGER NOT NULL,
     event_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS attempt (
+    login TEXT NOT NULL, kind TEXT NOT NULL, failures INTEGER NOT NULL,
+    locked_until REAL NOT NULL, last_failure REAL NOT NULL,
+    PRIMARY KEY (login, kind));
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL,
     username TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
@@ -60,6 +65,12 @@ def connect(app: Flask) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA busy_timeout=15000")
     db.executescript(SCHEMA)
+    columns = {row["name"] for row in db.execute("PRAGMA table_info(user)")}
+    if "name" not in columns:  # a pool made before display names
+        try:
+            db.execute("ALTER TABLE user ADD COLUMN name TEXT NOT NULL DEFAULT ''")
+        except sqlite3.OperationalError:  # another connection added it first
+            pass
     return db
 
 

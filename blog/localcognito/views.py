@@ -44,6 +44,22 @@ def add_headers(response: Response) -> Response:
     return response
 
 
+@bp.context_processor
+def links() -> dict[str, Any]:
+    """Give every hosted page the way back to the blog and to the outbox."""
+    return {"blog_url": blog_url()}
+
+
+def blog_url() -> str | None:
+    """Return the blog's home: the app client's sign-out URL on this host, if any."""
+    rows = store.all_rows(
+        "SELECT url FROM client_url WHERE kind = 'logout' ORDER BY url"
+    )
+    urls = [row["url"] for row in rows]
+    here = [url for url in urls if url.startswith(request.host_url)]
+    return (here or urls or [None])[0]
+
+
 def error_page(message: str, status: int = 400) -> tuple[str, int]:
     """Render the hosted error page."""
     return render_template("localcognito/error.html", message=message), status
@@ -134,9 +150,13 @@ def logout() -> Any:
 
 
 @bp.get("/outbox")
-def outbox() -> Response:
-    """The local "emails", oldest first (a development tool of local mode)."""
-    return jsonify(read_mail())
+def outbox() -> Any:
+    """The local "emails": a page, or JSON (oldest first) when asked for JSON."""
+    mail = read_mail()
+    wanted = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    if wanted == "application/json":
+        return jsonify(mail)
+    return render_template("localcognito/outbox.html", mail=mail[::-1])
 
 
 def read_mail() -> list[dict[str, str]]:

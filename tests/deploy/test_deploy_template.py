@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from blog import config
+from blog.localcognito import pool as localpool
 from blog.storage.dynamodb import TABLE_SHAPE
 
 from .build import TEMPLATE
@@ -137,12 +138,35 @@ def test_user_pool_and_client(template):
     assert pool["UsernameAttributes"] == ["email"]
     assert pool["AutoVerifiedAttributes"] == ["email"]
     assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert client["GenerateSecret"] is True and client["AllowedOAuthFlows"] == ["code"]
     assert client["AllowedOAuthFlowsUserPoolClient"] is True
     assert sorted(client["AllowedOAuthScopes"]) == ["email", "openid", "profile"]
     assert client["EnableTokenRevocation"] is True
     assert client["SupportedIdentityProviders"] == ["COGNITO"]
     assert resource(template, "UserPoolDomain")["UserPoolId"] == {"Ref": "UserPool"}
+
+
+def test_pool_rules_are_those_the_local_cognito_enforces(template):
+    """One source of truth: blog/localcognito/pool.json, read by both."""
+    pool, client = resource(template, "UserPool"), resource(template, "UserPoolClient")
+    rules = localpool.rules()
+    assert pool["Policies"]["PasswordPolicy"] == rules["passwordPolicy"]
+    assert pool["UsernameAttributes"] == rules["usernameAttributes"]
+    assert pool["Schema"] == rules["schema"]
+    assert client["AllowedOAuthScopes"] == rules["oauthScopes"]
+    assert client["ReadAttributes"] == rules["readAttributes"]
+    validity = {k: client[k] for k in rules["tokenValidity"]}
+    assert validity == rules["tokenValidity"]
+
+
+def test_members_give_a_name_the_app_can_read(template):
+    pool, client = resource(template, "UserPool"), resource(template, "UserPoolClient")
+    (name,) = [a for a in pool["Schema"] if a["Name"] == "name"]
+    assert name == {"Name": "name", "AttributeDataType": "String",
+                    "Required": True, "Mutable": True}
+    assert {"name", "email", "email_verified"} <= set(client["ReadAttributes"])
+    assert {"name", "email"} <= set(client["WriteAttributes"])  # sign-up sets them
 
 
 def test_tokens_live_15_minutes_and_refresh_tokens_30_days(template):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tests.support.localsite import PASSWORD
 from tests.support.localsite import LocalSite
+from tests.support.localsite import display_name
 
 try:
     from playwright.sync_api import Browser
@@ -70,20 +71,20 @@ class Person:
         """Let `path` answer `status` without it counting as a console error."""
         self.expected_failures.add((self.site.url(path), status))
 
-    def sign_in(self, name: str, password: str = PASSWORD) -> None:
+    def sign_in(self, email: str, password: str = PASSWORD) -> None:
         """Fill in and submit the Hosted UI's sign-in form."""
         page = self.page
         expect(page).to_have_url(re.compile(r"/_cognito/login\?"))
-        page.get_by_label("Username or email").fill(name)
+        page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
 
-    def login(self, name: str, path: str = "/posts/") -> None:
+    def login(self, email: str, path: str = "/posts/") -> None:
         """Open `path`, sign in on the hosted page, and be back on `path`."""
         self.page.goto(path)
-        self.sign_in(name)
+        self.sign_in(email)
         expect(self.page).to_have_url(self.site.url(path))
-        expect(self.page.locator(".who")).to_contain_text(name)
+        expect(self.page.locator(".who")).to_contain_text(display_name(email))
 
     def publish(self, title: str, body: str) -> str:
         """Write a post through the form; return its URL."""

@@ -45,9 +45,9 @@ def chromium() -> Iterator:
 def site(chromium, tmp_path) -> Iterator[LocalSite]:
     """The blog in local mode with alice, bob and mod (a moderator)."""
     site = LocalSite(tmp_path)
-    site.add_user("alice")
-    site.add_user("bob")
-    site.add_user("mod", "admins")
+    site.add_user("alice@example.com")
+    site.add_user("bob@example.com")
+    site.add_user("mod@example.com", "admins")
     yield site
     site.close()
 

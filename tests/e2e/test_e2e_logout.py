@@ -15,7 +15,7 @@ SIGNED_OUT = re.compile(r"/_cognito/login\?|:\d+/$")  # a login page or the land
 
 def test_logout_ends_the_session(site, person):
     page = person.page
-    person.login("alice")
+    person.login("alice@example.com")
     person.publish("Private thoughts", "Visible to members only.")
 
     page.get_by_role("button", name="Log out").click()
@@ -34,7 +34,7 @@ def test_logout_ends_the_session(site, person):
     page.goto("/posts/")
     expect(page).to_have_url(re.compile(r"/_cognito/login\?"))
     expect(page.get_by_label("Password")).to_be_visible()
-    person.sign_in("alice")
+    person.sign_in("alice@example.com")
     expect(page).to_have_url(site.url("/posts/"))
     expect(page.get_by_role("link", name="Private thoughts")).to_be_visible()
 

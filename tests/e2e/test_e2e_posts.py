@@ -24,7 +24,7 @@ Read [the almanac](https://example.com/almanac).
 
 def test_write_in_markdown_edit_and_delete_after_confirming(site, person):
     page = person.page
-    person.login("alice")
+    person.login("alice@example.com")
     person.publish("A first post", MARKDOWN)
 
     body = page.locator(".post-body")
@@ -64,11 +64,11 @@ def test_write_in_markdown_edit_and_delete_after_confirming(site, person):
 
 def test_others_see_the_post_but_only_a_moderator_may_delete_it(site, new_person):
     alice, bob, mod = new_person(), new_person(), new_person()
-    alice.login("alice")
+    alice.login("alice@example.com")
     post_url = alice.publish("Alice's post", "Only *alice* may edit this.")
     post_path = post_url.removeprefix(site.base)
 
-    bob.login("bob", post_path)
+    bob.login("bob@example.com", post_path)
     expect(bob.page.locator(".post-body")).to_have_text("Only alice may edit this.")
     expect(bob.page.get_by_role("link", name="Edit")).to_have_count(0)
     expect(bob.page.get_by_text("Delete…")).to_have_count(0)
@@ -80,7 +80,7 @@ def test_others_see_the_post_but_only_a_moderator_may_delete_it(site, new_person
         "Only the author of this post can edit it.")
     expect(bob.page.get_by_label("Body")).to_have_count(0)
 
-    mod.login("mod", post_path)
+    mod.login("mod@example.com", post_path)
     expect(mod.page.locator(".who .badge")).to_have_text("admin")
     expect(mod.page.get_by_role("link", name="Edit")).to_have_count(0)
     mod.page.get_by_text("Delete…").click()
@@ -96,7 +96,7 @@ def test_others_see_the_post_but_only_a_moderator_may_delete_it(site, new_person
 def test_form_error_keeps_the_typed_text(site, person):
     page = person.page
     body = "A body worth keeping.\n\nSecond paragraph."
-    person.login("alice", "/posts/new")
+    person.login("alice@example.com", "/posts/new")
     person.expect_status("/posts/new", 400)
     page.get_by_label("Title").fill("   ")  # passes `required`, tidied to nothing
     page.get_by_label("Body").fill(body)

@@ -57,17 +57,18 @@ def test_login_write_and_logout_through_the_local_cognito(
     stage = "/dev" if shape == "rest" else ""
     provider = local_cognito.provider(f"https://{HOST}{stage}")
     gateway = Gateway(cold_start(f"https://{HOST}{stage}", provider), shape)
-    local_cognito.add_user("alice")
+    local_cognito.add_user("alice@example.com")
     guarded = gateway.get(gateway.base + "/posts/new")
     assert guarded["headers"]["Location"] == f"{stage}/auth/login?next=/posts/new"
     login = gateway.get(gateway.base + "/auth/login")
     authorize = login["headers"]["Location"]
     assert query_of(authorize)["redirect_uri"] == gateway.base + "/auth/authorize"
-    callback = gateway.get(local_cognito.sign_in(authorize, "alice"))
+    callback = gateway.get(local_cognito.sign_in(authorize, "alice@example.com"))
     assert callback["statusCode"] == 302, text(callback)
     assert callback["headers"]["Location"] == f"{stage}/posts/"
     form = gateway.get(callback["headers"]["Location"] + "new")
-    assert form["statusCode"] == 200 and "alice" in text(form)
+    assert form["statusCode"] == 200 and "Log out" in text(form)
+    assert 'title="Signed in">Alice' in text(form)  # `name`, not the username
     created = gateway.send(
         "POST",
         gateway.base + "/posts/new",

@@ -31,8 +31,8 @@ def lc(lc_app: Flask) -> Iterator[ProviderFlows]:
 
 @pytest.fixture
 def alice(lc: ProviderFlows) -> str:
-    lc.add_user("alice")
-    return "alice"
+    lc.add_user("alice@example.com")
+    return "alice@example.com"
 
 
 @pytest.fixture

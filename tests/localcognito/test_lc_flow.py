@@ -3,11 +3,15 @@ import hashlib
 import os
 import stat
 import uuid
+from urllib.parse import urlencode
 
 import jwt
 import requests
 
 from blog import localcognito
+from blog.localcognito import pool
+
+TTL = pool.token_seconds()  # the deployed app client's token validity
 
 
 def test_discovery_lists_cognito_endpoints(lc):
@@ -30,9 +34,10 @@ def test_discovery_lists_cognito_endpoints(lc):
 
 def test_jwks_and_private_key_file(lc, lc_app):
     keys = requests.get(lc.url("/.well-known/jwks.json")).json()["keys"]
-    assert len(keys) == 1
-    assert {keys[0]["alg"], keys[0]["use"], keys[0]["kty"]} == {"RS256", "sig", "RSA"}
-    assert keys[0]["kid"] and "d" not in keys[0]
+    assert len(keys) == 2  # one for ID tokens, one for access tokens
+    for key in keys:
+        assert {key["alg"], key["use"], key["kty"]} == {"RS256", "sig", "RSA"}
+        assert key["kid"] and "d" not in key
     path = os.path.join(lc_app.instance_path, "localcognito-keys.json")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
@@ -45,38 +50,54 @@ def test_ensure_client_is_idempotent(lc, lc_app):
     assert len(lc.client_secret) >= 50
 
 
-def test_signup_emails_code_and_confirm_resumes_login(lc, browser):
+def test_signup_emails_code_and_confirming_signs_in(lc, browser):
+    """As the Hosted UI: the confirmed member goes back to the app with a code."""
     flow = lc.flow()
     login = lc.authorize(browser, flow).headers["Location"]
     signup = login.replace("/login?", "/signup?")
     answer = lc.submit(
-        browser, signup, username="bob", email="bob@example.com", password="Pa55word!"
+        browser, signup, email="bob@example.com", name="Bob B", password="Pa55word-long"
     )
-    assert answer.headers["Location"].startswith("/_cognito/confirmUser?username=bob")
+    location = answer.headers["Location"]
+    assert location.startswith("/_cognito/confirmUser?username=bob@example.com&")
     mail = lc.outbox()[-1]
-    assert (mail["to"], mail["username"]) == ("bob@example.com", "bob")
+    assert mail["to"] == "bob@example.com" and uuid.UUID(mail["username"])
     assert mail["code"] in mail["body"] and len(mail["code"]) == 6
-    confirmed = lc.submit(browser, answer.headers["Location"], code=mail["code"])
-    assert confirmed.headers["Location"].startswith("/_cognito/login?notice=confirmed")
-    back = lc.submit(
-        browser, confirmed.headers["Location"], username="bob", password="Pa55word!"
-    )
-    callback = lc.get(browser, back.headers["Location"]).headers["Location"]
+    confirmed = lc.submit(browser, location, code=mail["code"])
+    assert confirmed.headers["Location"].startswith("/_cognito/oauth2/authorize?")
+    callback = lc.get(browser, confirmed.headers["Location"]).headers["Location"]
     code = lc.callback_params(callback, flow)["code"]
-    assert lc.exchange(flow, code).status_code == 200
+    tokens = lc.exchange(flow, code).json()
+    claims = lc.verify(tokens["id_token"])
+    assert (claims["email"], claims["name"]) == ("bob@example.com", "Bob B")
+    assert claims["cognito:username"] == mail["username"]
+
+
+def test_confirming_in_another_browser_does_not_sign_in(lc, browser):
+    signup = "/_cognito/signup?" + urlencode(lc.flow().params)
+    answer = lc.submit(
+        browser, signup, email="bob@example.com", name="Bob", password="Pa55word-long"
+    )
+    other = requests.Session()
+    code = lc.outbox()[-1]["code"]
+    confirmed = lc.submit(other, answer.headers["Location"], code=code)
+    assert confirmed.headers["Location"].startswith("/_cognito/login?notice=confirmed")
+    assert "cognito" not in other.cookies
 
 
 def test_id_token_has_cognito_claims(lc):
-    lc.add_user("carol", "admins", "editors")
-    answer = lc.tokens("carol")
+    lc.add_user("carol@example.com", "admins", "editors")
+    answer = lc.tokens("carol@example.com")
     claims = lc.verify(answer["id_token"])
     assert jwt.get_unverified_header(answer["id_token"])["alg"] == "RS256"
     assert claims["aud"] == lc.client_id and claims["iss"] == lc.issuer
-    assert claims["token_use"] == "id" and claims["cognito:username"] == "carol"
+    assert claims["token_use"] == "id"
+    assert claims["cognito:username"] == claims["sub"]  # generated, as on AWS
     assert claims["email"] == "carol@example.com" and claims["email_verified"] is True
+    assert claims["name"] == "Carol"
     assert claims["cognito:groups"] == ["admins", "editors"]
     assert claims["nonce"] == answer["nonce"]
-    assert claims["exp"] - claims["iat"] == 3600
+    assert claims["exp"] - claims["iat"] == TTL == 15 * 60
     assert claims["auth_time"] <= claims["iat"]
     digest = hashlib.sha256(answer["access_token"].encode()).digest()
     at_hash = base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
@@ -91,24 +112,26 @@ def test_no_groups_claim_without_groups(lc, alice):
 
 
 def test_access_token_has_cognito_claims(lc):
-    lc.add_user("dave", "admins")
-    answer = lc.tokens("dave")
+    lc.add_user("dave@example.com", "admins")
+    answer = lc.tokens("dave@example.com")
     access = jwt.decode(answer["access_token"], options={"verify_signature": False})
     id_claims = lc.verify(answer["id_token"])
     assert "aud" not in access
     assert access["token_use"] == "access" and access["client_id"] == lc.client_id
-    assert access["scope"] == "openid email profile" and access["username"] == "dave"
+    assert access["scope"] == "openid email profile"
+    assert access["username"] == id_claims["cognito:username"] == access["sub"]
+    assert "name" not in access and "email" not in access
     assert access["sub"] == id_claims["sub"] and access["iss"] == lc.issuer
     assert access["cognito:groups"] == ["admins"]
     assert access["origin_jti"] == id_claims["origin_jti"]
     assert access["event_id"] == id_claims["event_id"]
-    assert access["exp"] - access["iat"] == 3600 and access["jti"] != id_claims["jti"]
+    assert access["exp"] - access["iat"] == TTL and access["jti"] != id_claims["jti"]
     assert jwt.get_unverified_header(answer["access_token"])["kid"]
 
 
 def test_token_response_shape(lc, alice):
     answer = lc.tokens()
-    assert answer["token_type"] == "Bearer" and answer["expires_in"] == 3600
+    assert answer["token_type"] == "Bearer" and answer["expires_in"] == TTL
     assert answer["refresh_token"] and "." not in answer["refresh_token"]
 
 
@@ -119,7 +142,8 @@ def test_userinfo(lc, alice):
     )
     info = answer.json()
     assert answer.status_code == 200
-    assert (info["username"], info["email"]) == ("alice", "alice@example.com")
+    assert (info["email"], info["name"]) == ("alice@example.com", "Alice")
+    assert info["username"] == info["sub"]
     assert info["email_verified"] == "true" and uuid.UUID(info["sub"])
 
 
@@ -173,8 +197,8 @@ def test_logged_in_browser_gets_code_at_once_until_logout(lc, alice, browser):
 
 
 def test_read_outbox_matches_served_outbox(lc, lc_app, browser):
-    lc.add_user("erin")
-    erin = lc.submit(browser, "/_cognito/forgotPassword", username="erin")
+    lc.add_user("erin@example.com")
+    erin = lc.submit(browser, "/_cognito/forgotPassword", username="erin@example.com")
     assert erin.status_code == 302
     assert localcognito.read_outbox(lc_app) == lc.outbox()
     assert lc.outbox()[0]["to"] == "erin@example.com"

@@ -5,18 +5,18 @@ import requests
 
 
 def test_wrong_password_is_shown_next_to_the_field(lc, alice, browser):
-    page = lc.login(browser, lc.flow(), "alice", "Wrong-pass1!")
+    page = lc.login(browser, lc.flow(), alice, "Wrong-pass1!")
     assert page.status_code == 200
     assert re.search(r'id="password-error">Incorrect username or password.<', page.text)
     assert "cognito" not in browser.cookies
 
 
 def test_unknown_user_gets_the_same_message(lc, browser):
-    page = lc.login(browser, lc.flow(), "nobody", "Wrong-pass1!")
+    page = lc.login(browser, lc.flow(), "nobody@example.com", "Wrong-pass1!")
     assert "Incorrect username or password." in page.text
 
 
-def test_login_with_email(lc, alice, browser):
+def test_login_with_email_in_any_case(lc, alice, browser):
     back = lc.login(browser, lc.flow(), "ALICE@example.com")
     assert back.headers["Location"].startswith("/_cognito/oauth2/authorize?")
     assert "cognito" in browser.cookies
@@ -25,13 +25,11 @@ def test_login_with_email(lc, alice, browser):
 def test_unconfirmed_user_is_told_to_confirm(lc, browser):
     signup = "/_cognito/signup?" + urlencode(lc.flow().params)
     lc.submit(
-        browser, signup, username="bob", email="b@example.com", password="Pa55w0rd!"
+        browser, signup, email="b@example.com", name="B", password="Pa55word-long"
     )
-    page = lc.login(browser, lc.flow(), "bob", "Pa55w0rd!")
-    assert re.search(
-        r'id="username-error">This account is not confirmed yet.<', page.text
-    )
-    assert "/_cognito/confirmUser?username=bob" in page.text
+    page = lc.login(requests.Session(), lc.flow(), "b@example.com", "Pa55word-long")
+    assert re.search(r'id="username-error">User is not confirmed.<', page.text)
+    assert "/_cognito/confirmUser?username=b@example.com" in page.text
     assert "cognito" not in browser.cookies
 
 
@@ -70,7 +68,7 @@ def test_logout_uri_must_be_an_allowed_sign_out_url(lc, alice, browser):
 
 def test_form_without_csrf_token_is_refused(lc, alice, browser):
     url = lc.url("/login?" + urlencode(lc.flow().params))
-    answer = browser.post(url, data={"username": "alice", "password": "Corr3ct-Horse!"})
+    answer = browser.post(url, data={"username": alice, "password": "Corr3ct-Horse!"})
     assert answer.status_code == 400 and "expired" in answer.text
     assert "cognito" not in browser.cookies
 
@@ -88,7 +86,7 @@ def test_pages_escape_input_and_use_no_inline_css_or_js(lc, browser):
 
 
 def test_cookies_and_no_store(lc, alice, browser):
-    back = lc.login(browser, lc.flow(), "alice")
+    back = lc.login(browser, lc.flow(), alice)
     cookie = back.headers["Set-Cookie"]
     assert "cognito=" in cookie and "Path=/_cognito" in cookie
     assert (
@@ -97,3 +95,40 @@ def test_cookies_and_no_store(lc, alice, browser):
     assert back.headers["Cache-Control"] == "no-store"
     token = lc.post("/oauth2/token", grant_type="refresh_token", refresh_token="x")
     assert token.headers["Cache-Control"] == "no-store"
+
+
+def test_every_page_links_back_to_the_blog(lc, browser):
+    flow = urlencode(lc.flow().params)
+    for path in ("login", "signup", "confirmUser", "forgotPassword",
+                 "confirmForgotPassword"):
+        page = lc.get(browser, f"/_cognito/{path}?{flow}")
+        assert page.status_code == 200, path
+        footer = re.search(r"<footer[^>]*>(.*?)</footer>", page.text, re.S)[1]
+        assert f'<a href="{lc.base}/">Back to the blog</a>' in footer, path
+        assert "</main>" in page.text.split("<footer")[0]  # a landmark of its own
+
+
+def test_bookmarked_sign_in_page_offers_the_way_to_the_blog(lc, browser):
+    page = lc.get(browser, "/_cognito/login")
+    assert page.status_code == 200 and 'name="password"' not in page.text
+    assert "Sign in from the blog" in page.text
+    assert f'<a href="{lc.base}/">Go to the blog</a>' in page.text
+    confirmed = lc.get(browser, "/_cognito/login?notice=confirmed")
+    assert "Your account is confirmed." in confirmed.text
+
+
+def test_confirm_page_says_where_the_code_is(lc, browser):
+    page = lc.get(browser, "/_cognito/confirmUser?username=b@example.com")
+    assert "printed in the terminal" in page.text
+    assert 'href="/_cognito/outbox"' in page.text
+
+
+def test_outbox_is_a_page_and_json_on_request(lc, alice, browser):
+    lc.submit(browser, "/_cognito/forgotPassword", username=alice)
+    code = lc.outbox()[-1]["code"]
+    page = requests.get(lc.url("/outbox"))
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "Your password reset code" in page.text and code in page.text
+    assert f"To {alice}" in page.text
+    as_json = requests.get(lc.url("/outbox"), headers={"Accept": "application/json"})
+    assert as_json.json()[-1]["code"] == code

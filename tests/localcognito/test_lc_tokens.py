@@ -5,6 +5,8 @@ import pytest
 import requests
 import time_machine
 
+from blog.localcognito import pool
+
 
 @pytest.fixture
 def flow_code(lc, alice, browser):
@@ -96,27 +98,46 @@ def test_revoke_needs_the_right_secret(lc, alice):
     assert lc.refresh(refresh_token).status_code == 200
 
 
-def test_key_rotation(lc, alice):
+def kid(token: str) -> str:
+    return jwt.get_unverified_header(token)["kid"]
+
+
+def served_kids(lc) -> list[str]:
+    jwks = requests.get(lc.url("/.well-known/jwks.json")).json()
+    return [k["kid"] for k in jwks["keys"]]
+
+
+def test_id_and_access_tokens_have_their_own_published_keys(lc, alice):
+    """As on AWS: two signing keys, both in the JWKS, each verifying its tokens."""
+    answer = lc.tokens()
+    assert kid(answer["id_token"]) != kid(answer["access_token"])
+    assert served_kids(lc) == [kid(answer["id_token"]), kid(answer["access_token"])]
+    jwks = jwt.PyJWKClient(lc.url("/.well-known/jwks.json"), cache_keys=False)
+    for token in (answer["id_token"], answer["access_token"]):
+        key = jwks.get_signing_key_from_jwt(token).key
+        assert jwt.decode(token, key, algorithms=["RS256"], issuer=lc.issuer,
+                          options={"verify_aud": False})["sub"]
+
+
+def test_key_rotation_rotates_both_keys(lc, alice):
     old = lc.tokens()
-    assert lc.cli("rotate-keys").exit_code == 0
+    rotated = lc.cli("rotate-keys")
+    assert rotated.exit_code == 0
     new = lc.tokens()
-    old_kid = jwt.get_unverified_header(old["id_token"])["kid"]
-    new_kid = jwt.get_unverified_header(new["id_token"])["kid"]
-    assert old_kid != new_kid
-    assert jwt.get_unverified_header(new["access_token"])["kid"] == new_kid
+    old_kids = [kid(old["id_token"]), kid(old["access_token"])]
+    new_kids = [kid(new["id_token"]), kid(new["access_token"])]
+    assert not set(old_kids) & set(new_kids)
+    assert all(k in rotated.output for k in new_kids)
     assert lc.verify(old["id_token"])["sub"] == lc.verify(new["id_token"])["sub"]
-    kids = [
-        k["kid"] for k in requests.get(lc.url("/.well-known/jwks.json")).json()["keys"]
-    ]
-    assert kids == [old_kid, new_kid]
+    assert served_kids(lc) == old_kids + new_kids
 
 
 def test_retired_key_leaves_jwks_after_its_tokens_expire(lc, alice):
     old_kid = jwt.get_unverified_header(lc.tokens()["id_token"])["kid"]
     lc.cli("rotate-keys")
-    with time_machine.travel(time.time() + 3601 + 5):
+    with time_machine.travel(time.time() + pool.token_seconds() + 5):
         keys = requests.get(lc.url("/.well-known/jwks.json")).json()["keys"]
-    assert old_kid not in [k["kid"] for k in keys] and len(keys) == 1
+    assert old_kid not in [k["kid"] for k in keys] and len(keys) == 2
 
 
 def test_keys_survive_a_restart(lc, lc_app, alice):
@@ -130,6 +151,7 @@ def test_keys_survive_a_restart(lc, lc_app, alice):
     localcognito.init_app(again)
     jwks = again.test_client().get("/_cognito/.well-known/jwks.json").json
     assert jwt.get_unverified_header(id_token)["kid"] == jwks["keys"][0]["kid"]
+    assert len(jwks["keys"]) == 2
 
 
 def test_refresh_token_rotation_setting(lc, lc_app, alice):

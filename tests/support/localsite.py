@@ -27,14 +27,19 @@ from .servers import serve
 PASSWORD = "Str0ng-Passw0rd!"
 
 
-def add_user(app: Flask, name: str, *groups: str) -> None:
+def display_name(email: str) -> str:
+    """The name the helpers give a user: "alice@example.com" is "Alice"."""
+    return email.split("@")[0].title()
+
+
+def add_user(app: Flask, email: str, *groups: str) -> None:
     """A confirmed user, made with `flask local-cognito add-user`."""
     args = [
         "local-cognito",
         "add-user",
-        name,
-        "--email",
-        f"{name}@example.com",
+        email,
+        "--name",
+        display_name(email),
         "--password",
         PASSWORD,
     ]
@@ -42,6 +47,13 @@ def add_user(app: Flask, name: str, *groups: str) -> None:
         args += ["--group", group]
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code == 0, result.output
+
+
+def read_outbox(url: str) -> list[dict]:
+    """The local emails, oldest first: the outbox page's JSON form."""
+    answer = requests.get(url, headers={"Accept": "application/json"}, timeout=10)
+    assert answer.headers["Content-Type"] == "application/json", answer.text[:200]
+    return answer.json()
 
 
 def local_cognito_app(instance_path: Path, secret_key: str) -> Flask:
@@ -67,14 +79,14 @@ class LocalSite:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def add_user(self, name: str, *groups: str) -> None:
+    def add_user(self, email: str, *groups: str) -> None:
         """A confirmed user, made with `flask local-cognito add-user`."""
-        add_user(self.app, name, *groups)
+        add_user(self.app, email, *groups)
 
-    def code_for(self, name: str) -> str:
-        """The newest code "emailed" to `name`, read from the outbox over HTTP."""
-        mails = requests.get(self.url("/_cognito/outbox"), timeout=10).json()
-        return [mail for mail in mails if mail["username"] == name][-1]["code"]
+    def code_for(self, email: str) -> str:
+        """The newest code "emailed" to `email`, read from the outbox over HTTP."""
+        mails = read_outbox(self.url("/_cognito/outbox"))
+        return [mail for mail in mails if mail["to"] == email][-1]["code"]
 
     def close(self) -> None:
         self.serving.close()
@@ -99,10 +111,10 @@ class BrowsedSite(LocalSite):
         self.seen += [*response.history, response]
         return response
 
-    def login(self, name: str, path: str = "/posts/") -> requests.Response:
+    def login(self, email: str, path: str = "/posts/") -> requests.Response:
         page = self.get(path)
         assert 'name="password"' in page.text
-        return self.submit(page, username=name, password=PASSWORD)
+        return self.submit(page, username=email, password=PASSWORD)
 
     def logout(self) -> requests.Response:
         page = self.get("/")
@@ -132,10 +144,10 @@ class LocalCognito:
             **client,
         }
 
-    def add_user(self, name: str) -> None:
-        add_user(self.app, name)
+    def add_user(self, email: str) -> None:
+        add_user(self.app, email)
 
-    def sign_in(self, authorize_url: str, username: str) -> str:
+    def sign_in(self, authorize_url: str, email: str) -> str:
         """Fill in the Hosted UI's login form; return where it sends the browser."""
         login_url = urljoin(
             self.base,
@@ -144,7 +156,7 @@ class LocalCognito:
         back = submit(
             self.browser,
             login_url,
-            {"username": username, "password": PASSWORD},
+            {"username": email, "password": PASSWORD},
             allow_redirects=False,
         )
         return self.follow(back.headers["Location"])
@@ -167,16 +179,16 @@ def started(
 ) -> Iterator[AnyLocalSite]:
     """`site_class` serving with `users` (the JWKS cache is reset around every test)."""
     site = site_class(tmp_path)
-    for name in users:
-        site.add_user(name)
+    for email in users:
+        site.add_user(email)
     yield site
     site.close()
 
 
-def api_token(site: LocalSite, username: str) -> str:
-    """What `flask --app blog api-token USERNAME` prints, against the live server."""
+def api_token(site: LocalSite, email: str) -> str:
+    """What `flask --app blog api-token EMAIL` prints, against the live server."""
     result = site.app.test_cli_runner().invoke(
-        args=["api-token", username, "--password", PASSWORD, "--url", site.base]
+        args=["api-token", email, "--password", PASSWORD, "--url", site.base]
     )
     assert result.exit_code == 0, result.output
     return result.stdout.strip()

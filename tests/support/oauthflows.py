@@ -20,6 +20,8 @@ from flask import Flask
 from blog.api.token_command import challenge
 
 from .forms import submit
+from .localsite import display_name
+from .localsite import read_outbox
 
 PASSWORD = "Corr3ct-Horse!"
 
@@ -79,18 +81,18 @@ class ProviderFlows:
         """GET a hosted page, then POST its form as a browser would (CSRF included)."""
         return submit(browser, self.get(browser, url), data, allow_redirects=False)
 
-    def login(self, browser, flow: Flow, username: str, password: str = PASSWORD):
+    def login(self, browser, flow: Flow, email: str, password: str = PASSWORD):
         """Start at /oauth2/authorize and post the login form."""
         to_login = self.authorize(browser, flow)
         assert to_login.status_code == 302
         assert to_login.headers["Location"].startswith("/_cognito/login?")
         return self.submit(
-            browser, to_login.headers["Location"], username=username, password=password
+            browser, to_login.headers["Location"], username=email, password=password
         )
 
-    def code(self, browser, flow: Flow, username: str = "alice") -> str:
+    def code(self, browser, flow: Flow, email: str = "alice@example.com") -> str:
         """Log in and return the code from the redirect to the callback URL."""
-        back = self.login(browser, flow, username)
+        back = self.login(browser, flow, email)
         callback = self.get(browser, back.headers["Location"]).headers["Location"]
         return self.callback_params(callback, flow)["code"]
 
@@ -118,9 +120,9 @@ class ProviderFlows:
             "/oauth2/token", grant_type="refresh_token", refresh_token=refresh_token
         )
 
-    def tokens(self, username: str = "alice", **flow_params: str) -> dict:
+    def tokens(self, email: str = "alice@example.com", **flow_params: str) -> dict:
         flow = self.flow(**flow_params)
-        answer = self.exchange(flow, self.code(requests.Session(), flow, username))
+        answer = self.exchange(flow, self.code(requests.Session(), flow, email))
         assert answer.status_code == 200, answer.text
         return {**answer.json(), "nonce": flow.params["nonce"]}
 
@@ -135,15 +137,15 @@ class ProviderFlows:
         )
 
     def outbox(self) -> list[dict]:
-        return requests.get(self.url("/outbox")).json()
+        return read_outbox(self.url("/outbox"))
 
     def cli(self, *args: str):
         return self.app.test_cli_runner().invoke(args=["local-cognito", *args])
 
-    def add_user(self, username: str, *groups: str) -> None:
+    def add_user(self, email: str, *groups: str) -> None:
         options = [arg for group in groups for arg in ("--group", group)]
         result = self.cli(
-            "add-user", username, "--email", f"{username}@example.com",
+            "add-user", email, "--name", display_name(email),
             "--password", PASSWORD, *options,
         )  # fmt: skip
         assert result.exit_code == 0, result.output
