@@ -25,6 +25,8 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1000, "height": 700}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# axe-core, from package.json's devDependencies (`npm ci`, as `make test` runs it).
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 # Reported by a securitypolicyviolation listener that runs before any page script.
 CSP_LISTENER = """
@@ -96,6 +98,16 @@ class Person:
         expect(page.get_by_role("status")).to_have_text("Post published.")
         expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
         return page.url
+
+    def accessibility_problems(self) -> list[str]:
+        """What axe-core (WCAG 2 A and AA rules) finds on the page, one line a rule."""
+        found = self.page.evaluate(
+            "async () => {" + AXE.read_text() + """
+            const result = await axe.run(document, {runOnly: ["wcag2a", "wcag2aa"]});
+            return result.violations.map(v =>
+                `${v.id}: ${v.help} (${v.nodes.map(n => n.target).join(", ")})`);
+            }""")
+        return [f"{self.page.url}: {problem}" for problem in found]
 
     def screenshot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
