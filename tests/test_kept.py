@@ -66,7 +66,10 @@ def test_the_form_opens_with_the_text_after_logging_in_again(app, client, auth,
 def test_another_member_logging_in_does_not_get_it(app, client, auth) -> None:
     auth.login(sub="sub-alice")
     send_after_the_session_ended(app, client, "/posts/new", "idle")
-    page = log_in_again(auth, "/posts/new", "sub-bob")
+    assert stored(client)["kept"]["title"] == "Long thought"
+    response = auth.callback(auth.start("/posts/new"), sub="sub-bob")
+    assert response.status_code == 302 and "kept" not in stored(client)
+    page = auth.client.get("/posts/new")
     assert "Long thought" not in page.text and "Forty minutes" not in page.text
     assert "kept" not in stored(client)
 
@@ -90,3 +93,17 @@ def test_a_form_without_a_valid_writer_keeps_nothing(app, client, auth) -> None:
                                           writer="forged")
     assert "Copy it, log in again" in answer.text and "Long thought" in answer.text
     assert "kept" not in stored(client)
+
+
+def test_a_member_logged_in_since_does_not_get_the_old_tab_s_text(app, client,
+                                                                  auth) -> None:
+    auth.login(sub="sub-alice")
+    page = client.get("/posts/new").text
+    with client.session_transaction() as session:
+        session.clear()
+    auth.login("bob")  # bob's own session in this browser, with its own CSRF token
+    answer = client.post("/posts/new", data={
+        "csrf_token": csrf_from(page), "writer": hidden(page, "writer"), **TEXT})
+    assert answer.status_code == 400  # alice's tab: not bob's token
+    page = client.get("/posts/new").text
+    assert "Long thought" not in page and "Forty minutes" not in page
