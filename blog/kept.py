@@ -20,6 +20,7 @@ from itsdangerous import URLSafeTimedSerializer
 SALT = "blog.kept.writer"
 MAX_AGE = 7 * 24 * 3600  # seconds a form page may stay open and still name its writer
 FIELDS = ("title", "body", "version")
+MAX_BYTES = 300_000  # of text kept: a DynamoDB session item holds at most 400 KB
 
 
 def signer() -> URLSafeTimedSerializer:
@@ -37,8 +38,10 @@ def keep_sent_form() -> bool:
         member = signer().loads(request.form.get("writer", ""), max_age=MAX_AGE)
     except BadData:
         return False
-    session["kept"] = {"member": member, "path": request.path,
-                       **{name: request.form.get(name, "") for name in FIELDS}}
+    kept = {name: request.form.get(name, "") for name in FIELDS}
+    if sum(len(value.encode(errors="replace")) for value in kept.values()) > MAX_BYTES:
+        return False  # the page still shows it, to copy
+    session["kept"] = {"member": member, "path": request.path, **kept}
     return True
 
 

@@ -131,6 +131,8 @@ def test_an_edit_over_a_version_that_moved_is_refused_and_kept(app, client,
     assert response.status_code == 409
     assert "changed somewhere else (another tab or window)" in response.text
     assert "this tab</textarea>" in response.text
+    assert "data-unsaved" in response.text  # writing.js warns before leaving
+    assert "data-autosave" not in response.text  # and never saves over it unasked
     assert saved(app, post_id).body == "other tab"
     current = re.search(r'name="version" value="(\d+)"', response.text).group(1)
     new_id(send(client, auth, f"/posts/{post_id}/edit", "publish", body="this tab",

@@ -100,6 +100,7 @@
   }
 
   count();
+  dirty = "unsaved" in form.dataset; // text the server sent back, not saved
   body.addEventListener("input", count);
   form.addEventListener("input", changed);
 

@@ -1,5 +1,5 @@
 """Writing in the browser (blog/static/writing.js): autosave of drafts, a second tab's
-edit shown as a conflict, the warning before leaving unsaved text, the length counter."""
+edit shown as a conflict, the warning before leaving unsaved text, the counter."""
 
 from __future__ import annotations
 
@@ -91,6 +91,7 @@ def test_leaving_with_unsaved_text_asks_first(site, person):
 def test_a_long_paste_is_counted_and_refused_never_cut(site, person):
     page = person.page
     person.expect_status("/posts/new", 400)
+    person.expect_status("/posts/autosave", 400)
     person.login("alice")
     page.get_by_role("link", name="Write", exact=True).click()
     counter = page.locator("#body-count")
