@@ -4,6 +4,7 @@ author's alone (404 to everyone else), never listed; preview saves nothing."""
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 from flask import Flask
@@ -12,6 +13,7 @@ from blog.markdown import prepare
 from blog.storage import Author
 from blog.storage import Post
 from blog.storage import get_store
+from blog.storage import sqlite
 
 
 def saved(app: Flask, post_id: str) -> Post | None:
@@ -172,3 +174,19 @@ def test_a_long_body_is_refused_next_to_the_field_never_cut(app, client, auth) -
     assert body.rstrip() in response.text  # every character kept in the form
     assert re.search(r'class="counter over" id="body-count"[^>]*>\s*59,999 / 50,000',
                      response.text)
+
+
+def test_a_draft_refused_by_a_busy_store_is_retried_as_a_draft(app, client, auth,
+                                                               monkeypatch) -> None:
+    monkeypatch.setattr(sqlite, "TIMEOUT", 0.05)
+    auth.login()
+    writer = re.search(r'name="writer" value="([^"]+)"',
+                       client.get("/posts/new").text).group(1)
+    lock = sqlite3.connect(f"{app.instance_path}/posts.sqlite3")
+    lock.execute("BEGIN EXCLUSIVE")
+    response = send(client, auth, "/posts/new", "draft", title="Busy", writer=writer)
+    lock.rollback()
+    assert response.status_code == 503
+    assert re.search(r'<button type="submit" name="action" value="draft">Try again',
+                     response.text)
+    assert f'name="writer" value="{writer}"' in response.text
