@@ -64,8 +64,9 @@ def test_publish_then_back_to_draft(client, idp) -> None:
     assert titles(client, idp, "bob") == []
 
 
-def test_a_bad_status_query_is_400(client, idp) -> None:
-    answer = client.get("/api/posts?status=all", headers=bearer(idp))
+@pytest.mark.parametrize("status", ["all", "", "DRAFT"])
+def test_a_bad_status_query_is_400(client, idp, status) -> None:
+    answer = client.get(f"/api/posts?status={status}", headers=bearer(idp))
     assert answer.status_code == 400
     assert answer.get_json()["errors"] == [
         {"field": "status", "message": "Must be 'draft' or 'published'."}]

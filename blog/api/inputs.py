@@ -72,7 +72,7 @@ def read_post(current: dict[str, str] | None = None) -> dict[str, Any]:
 
 def read_status() -> str:
     """`?status=`: `published` (the default) or `draft` (the caller's own drafts)."""
-    status = request.args.get("status") or storage.PUBLISHED
+    status = request.args.get("status", storage.PUBLISHED)
     if status not in STATUSES:
         raise invalid([("status", "Must be 'draft' or 'published'.")], 400)
     return status
