@@ -11,6 +11,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the blog from BLOG_* environment variables (and `test_config` in tests)."""
     from . import api
     from . import auth
+    from . import autosave
     from . import config
     from . import csrf
     from . import errors
@@ -43,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(posts.bp)
+    app.register_blueprint(autosave.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(app, api.bp)  # bearer tokens only, never cookies: nothing to forge
     return app

@@ -64,7 +64,7 @@ def authorize() -> Any:
     claims = token.get("userinfo")
     if not claims:  # authlib verifies only when the state held a nonce: fail closed
         raise cognito.SignInRefused("missing_id_token")
-    next_path = session.get("next")
+    next_path, kept = session.get("next"), session.get("kept")
     # A new session id (no fixation). Flask-Session's regenerate() skips a session it
     # deems empty, as this one is once authlib has popped its state: mark it first.
     session["regenerate"] = True
@@ -73,6 +73,8 @@ def authorize() -> Any:
     now = int(time.time())
     user = identity(claims)
     session.update(user=user, login_at=now, last_seen=now, tokens=kept_tokens(token))
+    if kept and kept.get("member") == user["member_id"]:  # its writer's only (kept.py)
+        session["kept"] = kept
     remember(Author(user["iss"], user["sub"]), user["name"], login=True)
     log.info("login user=%s", user_hash(claims["sub"]))
     # `next` is a path inside the app: put back the prefix (a REST API stage) it

@@ -1,4 +1,5 @@
-"""Posts: list, read, write, edit (the author), delete (the author or a moderator)."""
+"""Posts: list, read, write (publish, save a draft, preview), edit (the author), delete
+(the author or a moderator); a draft is only its author's."""
 
 from __future__ import annotations
 
@@ -16,12 +17,17 @@ from flask import url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from . import kept
 from .auth import SessionEnded
 from .auth import login_required
 from .errors import render_error
 from .members import bylines
+from .storage import BODY_MAX
+from .storage import DRAFT
+from .storage import PUBLISHED
 from .storage import Author
 from .storage import Post
+from .storage import PostChanged
 from .storage import PostsUnavailable
 from .storage import check_post
 from .storage import get_store
@@ -30,6 +36,7 @@ from .storage import utc
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
 PAGE_SIZE = 10
+ACTIONS = {"publish": PUBLISHED, "draft": DRAFT, "preview": None}
 
 bp.add_app_template_filter(rfc3339, "rfc3339")
 
@@ -51,6 +58,16 @@ def index() -> Any:
                            cursor=cursor, next_cursor=next_cursor)
 
 
+@bp.get("/drafts")
+@login_required
+def drafts() -> Any:
+    """The member's own drafts, newest first, paged like the posts."""
+    cursor = request.args.get("cursor") or None
+    posts, next_cursor = get_store().list_drafts(author(), cursor, PAGE_SIZE)
+    return render_template("posts/drafts.html", posts=posts, cursor=cursor,
+                           next_cursor=next_cursor)
+
+
 @bp.get("/<post_id>")
 @login_required
 def detail(post_id: str) -> Any:
@@ -63,38 +80,75 @@ def detail(post_id: str) -> Any:
 @bp.route("/new", methods=("GET", "POST"))
 @login_required
 def create() -> Any:
-    """Write a post."""
-    form, errors = {"title": "", "body": ""}, {}
+    """Write a post: publish it, save it as a draft, or preview it."""
     if request.method == "POST":
-        form, errors = read_form()
-        if not errors:
-            post = get_store().create_post(form["title"], form["body"],
-                                           form["rendered"], author(),
-                                           g.user["name"])
-            flash("Post published.", "success")
-            return redirect(url_for("posts.detail", post_id=post.id))
-    page = render_template("posts/form.html", post=None, form=form, errors=errors)
-    return page, 400 if errors else 200
+        return write(None)
+    return form_page(None, kept.take_kept() or {"title": "", "body": ""})
 
 
 @bp.route("/<post_id>/edit", methods=("GET", "POST"))
 @login_required
 def update(post_id: str) -> Any:
-    """Edit a post; only its author may."""
+    """Edit a post or a draft; only its author may."""
     post = get_post(post_id)
-    form, errors = {"title": post.title, "body": post.body}, {}
     if request.method == "POST":
-        form, errors = read_form()
-        if not errors:
-            # Conditional on the author in the store itself, so a race cannot slip by.
-            if get_store().update_post(post.id, form["title"], form["body"],
-                                       form["rendered"], author()) is None:
-                abort(404, "This post was deleted while you were editing it.")
-            flash("Post updated.", "success")
-            return redirect(url_for("posts.detail", post_id=post.id))
-    page = render_template("posts/form.html", post=post, form=form, errors=errors,
-                           can_delete=may_delete(post))
-    return page, 400 if errors else 200
+        return write(post)
+    form = kept.take_kept() or {"title": post.title, "body": post.body,
+                                "version": post.updated_at}
+    return form_page(post, form)
+
+
+def write(post: Post | None) -> Any:
+    """Save the sent form as `action` says (or preview it), over `post` if given."""
+    action = request.form.get("action", "publish")
+    if action not in ACTIONS:
+        abort(400, "Choose Publish, Save draft or Preview.")
+    form, errors = read_form(draft=action != "publish")
+    form["version"] = request.form.get("version", "")
+    status = ACTIONS[action]
+    if errors or status is None:
+        return form_page(post, form, errors, preview=form.get("rendered"))
+    store = get_store()
+    if post is None:
+        saved = store.create_post(form["title"], form["body"], form["rendered"],
+                                  author(), g.user["name"], status)
+    else:
+        try:  # conditional on the author and the version loaded, in the store itself
+            saved = store.update_post(post.id, form["title"], form["body"],
+                                      form["rendered"], author(),
+                                      status if status != post.status else None,
+                                      version=read_version())
+        except PostChanged as changed:
+            form["version"] = changed.current.updated_at  # sending again replaces it
+            return form_page(post, form, {"conflict": changed.description}, 409)
+        if saved is None:
+            abort(404, "This post was deleted while you were editing it.")
+    flash(saved_message(post, saved), "success")
+    return redirect(url_for("posts.detail", post_id=saved.id))
+
+
+def saved_message(before: Post | None, saved: Post) -> str:
+    if saved.is_draft:
+        return "Draft saved. Only you can see it."
+    if before is None or before.is_draft:
+        return "Post published."
+    return "Post updated."
+
+
+def form_page(post: Post | None, form: dict[str, Any], errors: dict | None = None,
+              status: int | None = None, preview: Any = None) -> Any:
+    """The write or edit page; with errors, a 400 (or `status`)."""
+    page = render_template("posts/form.html", post=post, form=form, errors=errors or {},
+                           preview=preview, writer=kept.writer_field(),
+                           body_max=BODY_MAX,
+                           can_delete=post is not None and may_delete(post))
+    return page, status or (400 if errors else 200)
+
+
+def read_version() -> int | None:
+    """The `version` (updated_at) the form was loaded with, if it sent one."""
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 17 else None
 
 
 @bp.route("/<post_id>/delete", methods=("GET", "POST"))
@@ -126,15 +180,16 @@ def unsaved(error: HTTPException) -> Any:
         "body": request.form.get("body", ""),
     }
     can_retry = isinstance(error, PostsUnavailable) and g.get("user")
+    kept_for_login = not can_retry and kept.keep_sent_form()
     page = render_template("posts/unsaved.html", form=form, error=error,
-                           can_retry=can_retry)
+                           can_retry=can_retry, kept=kept_for_login)
     return page, error.code
 
 
 def get_post(post_id: str, check_author: bool = True) -> Post:
     """The post with this id; 404 if there is none, 403 if `check_author` fails."""
     post = get_store().get_post(post_id)
-    if post is None:
+    if post is None or (post.is_draft and not is_author(post)):
         abort(404, "There is no such post. It may have been deleted.")
     if check_author and not is_author(post):
         abort(403, "Only the author of this post can edit it.")
@@ -155,6 +210,7 @@ def may_delete(post: Post) -> bool:
     return is_author(post) or current_app.config["ADMIN_GROUP"] in groups
 
 
-def read_form() -> tuple[dict[str, Any], dict[str, str]]:
+def read_form(draft: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
     """The submitted title and body, tidied, and an error message per bad field."""
-    return check_post(request.form.get("title", ""), request.form.get("body", ""))
+    return check_post(request.form.get("title", ""), request.form.get("body", ""),
+                      draft)

@@ -79,12 +79,13 @@ class Sessions(ServerSideSessionInterface):
 class CacheLibSessions(Sessions, CacheLibSessionInterface):
     """Flask-Session's cachelib backend (the filesystem store).
 
-    A session without a user, a login in progress, is kept for LOGIN_LIFETIME only.
+    A session without a user, a login in progress, is kept for LOGIN_LIFETIME only,
+    unless it holds the text of a writer whose session ended (blog/kept.py).
     """
 
     def _upsert_session(self, session_lifetime: timedelta, session: Any,
                         store_id: str) -> None:
-        if "user" not in session:
+        if "user" not in session and "kept" not in session:  # kept.py: a writer's text
             session_lifetime = min(session_lifetime, LOGIN_LIFETIME)
         super()._upsert_session(session_lifetime, session, store_id)
 

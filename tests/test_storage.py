@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from flask import Flask
 from moto import mock_aws
+from werkzeug.exceptions import Conflict
 
 from blog import markdown
 from blog.storage import Author
@@ -313,3 +314,87 @@ def test_render_posts_command(app: Flask, monkeypatch) -> None:
     refuse_to_parse(monkeypatch)
     with app.app_context():
         assert get_store().get_post(UNKNOWN).body_html == "<p><em>hi</em></p>\n"
+
+
+# --- drafts: only their author sees them, in their own list; never in the posts list
+
+
+def draft(store: Store, title: str = "D", body: str = "draft", author=A):
+    return store.create_post(title, body, markdown.prepare(body), author, "alice",
+                             "draft")
+
+
+def test_a_draft_is_kept_but_never_listed(store: Store) -> None:
+    with time_machine.travel(1_700_000_000, tick=False):
+        post, hidden = create(store, "Out", "out"), draft(store, "In", "in")
+    assert (hidden.status, hidden.published_at) == ("draft", None)
+    assert (post.status, post.published_at) == ("published", post.created_at)
+    assert store.get_post(hidden.id) == hidden
+    assert [p.id for p in store.list_posts(None, 10)[0]] == [post.id]
+
+
+def test_drafts_are_listed_per_author_newest_first_in_pages(store: Store) -> None:
+    with time_machine.travel(1_700_000_000, tick=False) as clock:
+        mine = []
+        for n in range(3):
+            mine.append(draft(store, f"D{n}").id)
+            draft(store, "B's", author=B)
+            create(store, "Published")
+            clock.shift(0.001)
+    first, cursor = store.list_drafts(A, None, 2)
+    rest, end = store.list_drafts(A, cursor, 2)
+    assert [p.id for p in first + rest] == mine[::-1] and end is None
+    assert [p.title for p in store.list_drafts(B, None, 10)[0]] == ["B's"] * 3
+
+
+def test_publishing_sets_published_at_and_lists_the_post(store: Store) -> None:
+    with time_machine.travel(1_700_000_000, tick=False) as clock:
+        hidden = draft(store)
+        clock.shift(60)
+        post = store.update_post(hidden.id, "T", "b", markdown.prepare("b"), A,
+                                 status="published")
+    assert post.status == "published"
+    assert post.published_at == hidden.created_at + 60_000 == post.updated_at
+    assert [p.id for p in store.list_posts(None, 10)[0]] == [post.id]
+    assert store.list_drafts(A, None, 10) == ([], None)
+    again = store.update_post(post.id, "T", "c", markdown.prepare("c"), A,
+                              status="draft")
+    assert (again.status, again.published_at) == ("draft", None)
+    assert store.list_posts(None, 10) == ([], None)
+    assert [p.id for p in store.list_drafts(A, None, 10)[0]] == [post.id]
+
+
+def test_a_save_over_a_moved_version_is_refused(store: Store) -> None:
+    with time_machine.travel(1_700_000_000, tick=False):
+        hidden = draft(store)
+        first = store.update_post(hidden.id, "T", "one", markdown.prepare("one"), A,
+                                  version=hidden.updated_at)
+        assert first.updated_at > hidden.updated_at  # even in the same millisecond
+        with pytest.raises(Conflict) as refused:
+            store.update_post(hidden.id, "T", "two", markdown.prepare("two"), A,
+                              version=hidden.updated_at)
+    assert refused.value.current == first == store.get_post(hidden.id)
+    assert store.update_post(hidden.id, "T", "x", markdown.prepare("x"), B,
+                             version=first.updated_at) is None
+
+
+def test_an_old_post_is_published(store: Store) -> None:
+    add_old_post(store)
+    old = store.get_post(UNKNOWN)
+    assert (old.status, old.published_at) == ("published", old.created_at)
+    assert [p.id for p in store.list_posts(None, 10)[0]] == [UNKNOWN]
+
+
+def test_a_sqlite_file_from_before_drafts_gets_the_columns(tmp_path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(OLD_SCHEMA)
+    store = sqlite.SqliteStore(str(path), ISSUER)
+    assert store.get_post(UNKNOWN).status == "published"
+    hidden = draft(store)
+    assert store.list_drafts(A, None, 10)[0] == [hidden]
+    plan = " ".join(row[3] for row in store.db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM post WHERE status = 'draft' AND"
+        " author_id = ? ORDER BY created_at DESC, id DESC", (A.id,)))
+    assert "post_drafts" in plan
+    store.close()

@@ -13,6 +13,7 @@ from .problems import Problem
 from .problems import invalid
 
 LIMITS = {"title": storage.TITLE_MAX, "body": storage.BODY_MAX}
+STATUSES = (storage.DRAFT, storage.PUBLISHED)
 CURSOR = re.compile(r"[A-Za-z0-9_-]+")  # base64url without padding, as the stores write
 
 
@@ -40,14 +41,15 @@ def read_limit(default: int, maximum: int) -> int:
 
 
 def read_post(current: dict[str, str] | None = None) -> dict[str, Any]:
-    """The JSON body of a create (both fields) or an edit of `current` (either or both).
+    """The JSON body of a create (title and body) or an edit of `current` (any of
+    title, body and status).
 
-    Returns the tidied title and body and the body `rendered`, or raises a problem
-    naming every bad field.
+    Returns the tidied title and body, the body `rendered` and `status` (None when
+    not sent), or raises a problem naming every bad field.
     """
     data = read_json_object()
-    errors = [(name, "Unknown field: only 'title' and 'body' are accepted.")
-              for name in sorted(data.keys() - LIMITS.keys())]
+    errors = [(name, "Unknown field: only 'title', 'body' and 'status' are accepted.")
+              for name in sorted(data.keys() - LIMITS.keys() - {"status"})]
     for name, limit in LIMITS.items():
         if name in data:
             message = field_problem(data[name], limit)
@@ -55,14 +57,25 @@ def read_post(current: dict[str, str] | None = None) -> dict[str, Any]:
             message = f"'{name}' is required." if current is None else None
         if message:
             errors.append((name, message))
-    if current is not None and not data.keys() & LIMITS.keys():
-        errors.append(("", "Send 'title', 'body' or both."))
+    if "status" in data and data["status"] not in STATUSES:
+        errors.append(("status", "Must be 'draft' or 'published'."))
+    if current is not None and not data.keys() & {*LIMITS, "status"}:
+        errors.append(("", "Send 'title', 'body', 'status' or any of them."))
     if errors:
         raise invalid(errors)
+    status = data.pop("status", None)
     fields, rule_errors = storage.check_post(**{**(current or {}), **data})
     if rule_errors:  # the pages' own rules, and a body too complex to format
         raise invalid(rule_errors.items())
-    return fields
+    return {**fields, "status": status}
+
+
+def read_status() -> str:
+    """`?status=`: `published` (the default) or `draft` (the caller's own drafts)."""
+    status = request.args.get("status", storage.PUBLISHED)
+    if status not in STATUSES:
+        raise invalid([("status", "Must be 'draft' or 'published'.")], 400)
+    return status
 
 
 def field_problem(value: object, limit: int) -> str | None:

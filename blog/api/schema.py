@@ -74,13 +74,18 @@ def document(write_scope: str | None, script_root: str = "") -> dict[str, Any]:
         "paths": {
             "/api/posts": {
                 "get": {"operationId": "listPosts", "summary": "Posts, newest first",
+                        "description": "Published posts, or with `status=draft` the "
+                                       "caller's own drafts (nobody else's).",
                         "parameters": [ref("parameters", "Cursor"),
-                                       ref("parameters", "Limit")],
+                                       ref("parameters", "Limit"),
+                                       ref("parameters", "Status")],
                         "responses": answers("400", "401", "503", **{"200": {
                             "description": "A page of posts.",
                             "content": json_content("PostList")}})},
                 "post": {"operationId": "createPost", "summary": "Publish a post",
-                         "description": "The token's user is the author." + needs,
+                         "description": "The token's user is the author; with "
+                                        "`status` `draft` only they can see it."
+                                        + needs,
                          "security": write,
                          "requestBody": {"required": True,
                                          "content": json_content("NewPost")},
@@ -90,9 +95,12 @@ def document(write_scope: str | None, script_root: str = "") -> dict[str, Any]:
             "/api/posts/{post_id}": {
                 "parameters": [ref("parameters", "PostId")],
                 "get": {"operationId": "getPost", "summary": "One post",
+                        "description": "Someone else's draft is 404, like no post.",
                         "responses": answers("401", "404", "503", **{"200": post})},
                 "patch": {"operationId": "updatePost", "summary": "Edit a post",
-                          "description": "The author only." + needs,
+                          "description": "The author only. `status` publishes a "
+                                         "draft (setting `published_at`) or takes a "
+                                         "post back to draft." + needs,
                           "security": write,
                           "requestBody": {"required": True,
                                           "content": json_content("PostChanges")},
@@ -138,15 +146,23 @@ PARAMETERS = {
         "type": "string", "format": "cursor", "pattern": "^[A-Za-z0-9_-]*$"},
         "description": "`next_cursor` of the page before (format `cursor`: only "
                        "values this API returned); absent or empty: the newest posts."},
+    "Status": {"name": "status", "in": "query", "schema": {
+        "type": "string", "enum": [storage.PUBLISHED, storage.DRAFT],
+        "default": storage.PUBLISHED},
+        "description": "`draft`: the caller's own drafts instead of published posts."},
     "Limit": {"name": "limit", "in": "query", "description": "Posts per page.",
               "schema": {"type": "integer", "minimum": 1, "maximum": 100,
                          "default": 20}},
 }
 
+STATUS = {"type": "string", "enum": [storage.DRAFT, storage.PUBLISHED],
+          "description": "`draft`: only its author sees it; `published`: members do."}
 POST = {
     "id": {"type": "string", "pattern": POST_ID},
-    "title": {"type": "string", "minLength": 1, "maxLength": storage.TITLE_MAX},
-    "body": {"type": "string", "minLength": 1, "maxLength": storage.BODY_MAX},
+    "title": {"type": "string", "maxLength": storage.TITLE_MAX,
+              "description": "Empty only in a draft saved without one on the pages."},
+    "body": {"type": "string", "maxLength": storage.BODY_MAX,
+             "description": "Markdown; empty only in a draft saved on the pages."},
     "body_html": {"type": "string", "description": "The Markdown body as safe HTML."},
     "author": {"type": "object", "additionalProperties": False,
                "required": ["id", "name"], "properties": {
@@ -156,6 +172,9 @@ POST = {
                             "description": "The author's display name now."}}},
     "created_at": {"type": "string", "format": "date-time"},
     "updated_at": {"type": "string", "format": "date-time"},
+    "status": STATUS,
+    "published_at": {"type": ["string", "null"], "format": "date-time",
+                     "description": "When it was last published; null for a draft."},
 }
 FIELD_ERROR = {
     "type": "object", "additionalProperties": False, "required": ["field", "message"],
@@ -172,11 +191,13 @@ SCHEMAS = {
     "NewPost": {"type": "object", "additionalProperties": False,
                 "required": ["title", "body"], "properties": {
                     "title": text(storage.TITLE_MAX, "The title"),
-                    "body": text(storage.BODY_MAX, "The Markdown body")}},
+                    "body": text(storage.BODY_MAX, "The Markdown body"),
+                    "status": {**STATUS, "default": storage.PUBLISHED}}},
     "PostChanges": {"type": "object", "additionalProperties": False,
                     "minProperties": 1, "properties": {
                         "title": text(storage.TITLE_MAX, "The title"),
-                        "body": text(storage.BODY_MAX, "The Markdown body")}},
+                        "body": text(storage.BODY_MAX, "The Markdown body"),
+                        "status": STATUS}},
     "Problem": {"type": "object", "required": ["type", "title", "status", "detail"],
                 "properties": {"type": {"type": "string", "format": "uri-reference"},
                                "title": STRING, "status": {"type": "integer"},

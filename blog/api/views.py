@@ -15,6 +15,8 @@ from werkzeug.routing import RequestRedirect
 
 from ..members import bylines
 from ..members import current_name
+from ..storage import DRAFT
+from ..storage import PUBLISHED
 from ..storage import Author
 from ..storage import BadCursor
 from ..storage import Post
@@ -28,6 +30,7 @@ from .inputs import bad_cursor
 from .inputs import read_cursor
 from .inputs import read_limit
 from .inputs import read_post
+from .inputs import read_status
 from .problems import Problem
 from .problems import as_problem
 
@@ -38,11 +41,16 @@ PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 
 @bp.get("/posts")
 def list_posts() -> Any:
-    """A page of posts, newest first; `next_cursor` fetches the following page."""
-    authenticate()
+    """A page of published posts (or, `?status=draft`, the caller's own drafts),
+    newest first; `next_cursor` fetches the following page."""
+    claims = authenticate()
     cursor, limit = read_cursor(), read_limit(PAGE_SIZE, MAX_PAGE_SIZE)
+    drafts = read_status() == DRAFT
     try:
-        posts, next_cursor = get_store().list_posts(cursor, limit)
+        if drafts:
+            posts, next_cursor = get_store().list_drafts(author(claims), cursor, limit)
+        else:
+            posts, next_cursor = get_store().list_posts(cursor, limit)
     except BadCursor:
         raise bad_cursor() from None
     names = bylines(posts)
@@ -52,14 +60,15 @@ def list_posts() -> Any:
 
 @bp.post("/posts")
 def create_post() -> Any:
-    """Publish a post as the token's user."""
+    """Publish a post (or save a draft) as the token's user."""
     claims = authenticate(write=True)
     fields = read_post()
     # Access tokens rarely carry a name: the one recorded at the member's last page
     # login, else the rule on what this token has ("Member" for a bare one).
     name = current_name(author(claims), claims)
     post = get_store().create_post(fields["title"], fields["body"], fields["rendered"],
-                                   author(claims), name)
+                                   author(claims), name,
+                                   fields["status"] or PUBLISHED)
     response = jsonify(post_json(post, name))
     response.headers["Location"] = url_for(".get_post", post_id=post.id)
     return response, 201
@@ -68,22 +77,23 @@ def create_post() -> Any:
 @bp.get("/posts/<post_id>")
 def get_post(post_id: str) -> Any:
     """One post."""
-    authenticate()
-    post = find_post(post_id)
+    claims = authenticate()
+    post = find_post(post_id, claims)
     return post_json(post, bylines([post])[post.id])
 
 
 @bp.patch("/posts/<post_id>")
 def update_post(post_id: str) -> Any:
-    """Change the title and/or body; the author only."""
+    """Change the title, body and/or status; the author only."""
     claims = authenticate(write=True)
-    post = find_post(post_id)
+    post = find_post(post_id, claims)
     if post.author != author(claims):
         raise Problem(403, "Only the author of this post can edit it.")
     fields = read_post(current={"title": post.title, "body": post.body})
+    status = fields["status"] if fields["status"] != post.status else None
     # Conditional on the author in the store itself, so a race cannot slip by.
     updated = get_store().update_post(post.id, fields["title"], fields["body"],
-                                      fields["rendered"], author(claims))
+                                      fields["rendered"], author(claims), status)
     if updated is None:
         raise Problem(404, "This post was deleted while you were editing it.")
     return post_json(updated, bylines([updated])[updated.id])
@@ -93,7 +103,7 @@ def update_post(post_id: str) -> Any:
 def delete_post(post_id: str) -> Any:
     """Delete a post; its author or a member of the admin group."""
     claims = authenticate(write=True)
-    post = find_post(post_id)
+    post = find_post(post_id, claims)
     is_author = post.author == author(claims)
     if not is_author and not is_admin(claims):
         raise Problem(403, "Only the author of this post or a moderator can delete it.")
@@ -108,10 +118,11 @@ def openapi() -> Any:
     return schema.document(current_app.config["API_WRITE_SCOPE"], request.script_root)
 
 
-def find_post(post_id: str) -> Post:
-    """The post with this id, or a 404 problem (also for ids no post can have)."""
+def find_post(post_id: str, claims: dict[str, Any]) -> Post:
+    """The post with this id, or a 404 problem (also for ids no post can have, and
+    for someone else's draft)."""
     post = get_store().get_post(post_id) if is_post_id(post_id) else None
-    if post is None:
+    if post is None or (post.is_draft and post.author != author(claims)):
         raise Problem(404, "There is no post with this id.")
     return post
 
@@ -129,6 +140,9 @@ def post_json(post: Post, author_name: str) -> dict[str, Any]:
         "body_html": post.body_html,
         "author": {"id": post.author_id, "name": author_name},
         "created_at": rfc3339(post.created_at), "updated_at": rfc3339(post.updated_at),
+        "status": post.status,
+        "published_at": None if post.published_at is None else rfc3339(
+            post.published_at),
     }
 
 

@@ -25,6 +25,7 @@ from flask import current_app
 from flask import g
 from flask.cli import with_appcontext
 from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import Conflict
 from werkzeug.exceptions import ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 TITLE_MAX = 200  # characters, after runs of whitespace become one space
 BODY_MAX = 50_000  # characters, as sent (line ends as \n)
+DRAFT, PUBLISHED = "draft", "published"  # a post's `status`
 POST_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -88,10 +90,18 @@ class Post:
     # Posts saved before member ids get theirs from author_iss and author_sub on
     # read, and "" as author_name: what they stored may be a generated username.
     author_id: str = ""
+    # Only its author sees a draft. `published_at` is set while published (posts from
+    # before drafts: their `created_at`), None while a draft.
+    status: str = PUBLISHED
+    published_at: int | None = None
 
     @property
     def author(self) -> Author:
         return Author(self.author_iss, self.author_sub)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == DRAFT
 
 
 class Store(Protocol):
@@ -99,13 +109,21 @@ class Store(Protocol):
 
     def list_posts(self, cursor: str | None,
                    limit: int) -> tuple[list[Post], str | None]:
-        """A page after `cursor` and the next cursor (None when no posts remain)."""
+        """A page of published posts after `cursor` and the next cursor (None when no
+        posts remain); drafts are never listed here."""
+    def list_drafts(self, author: Author, cursor: str | None,
+                    limit: int) -> tuple[list[Post], str | None]:
+        """A page of `author`'s own drafts, as `list_posts` pages (one index query)."""
     def get_post(self, id: str) -> Post | None: ...
     def create_post(self, title: str, body: str, rendered: Rendered, author: Author,
-                    author_name: str) -> Post: ...
+                    author_name: str, status: str = PUBLISHED) -> Post: ...
     def update_post(self, id: str, title: str, body: str, rendered: Rendered,
-                    author: Author) -> Post | None:
-        """Change the post only if `author` wrote it (one conditional write)."""
+                    author: Author, status: str | None = None,
+                    version: int | None = None) -> Post | None:
+        """Change the post only if `author` wrote it (one conditional write) and, given
+        a `version` (the `updated_at` the writer loaded), only if it is still that:
+        else raise `PostChanged`. `status` None keeps the status: callers pass one
+        only to change it. Publishing sets `published_at`, a draft clears it."""
     def delete_post(self, id: str, author: Author | None) -> bool:
         """Delete if `author` wrote it; None means a moderator's delete."""
     def save_member(self, author: Author, name: str, login: bool) -> None:
@@ -122,24 +140,37 @@ class BadCursor(BadRequest):
                    "Start again from the newest posts.")
 
 
+class PostChanged(Conflict):
+    description = ("This post was changed somewhere else (another tab or window) "
+                   "since you opened it, so your text was not saved over it.")
+
+    def __init__(self, current: Post) -> None:
+        super().__init__()
+        self.current = current
+
+
 class PostsUnavailable(ServiceUnavailable):
     description = "The posts are busy right now. Please try again in a moment."
 
 
-def check_post(title: str, body: str) -> tuple[dict[str, Any], dict[str, str]]:
+def check_post(title: str, body: str,
+               draft: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
     """Tidy a title and body (the pages' and the API's rules); errors per bad field.
 
-    A good body is rendered here, once (`rendered`), for the store to keep.
+    A good body is rendered here, once (`rendered`), for the store to keep. A `draft`
+    may lack its title or its body, not both.
     """
     title = " ".join(title.split())
     body = body.replace("\r\n", "\n").lstrip("\n").rstrip()
     errors = {}
-    if not title:
+    if draft and not (title or body):
+        errors["body"] = "Write something first: a title or a few words."
+    elif not title and not draft:
         errors["title"] = "Give your post a title."
     elif len(title) > TITLE_MAX:
         errors["title"] = (f"Keep the title to {TITLE_MAX} characters "
                            f"(it has {len(title)}).")
-    if not body:
+    if not body and not draft:
         errors["body"] = "Write something in the body."
     elif len(body) > BODY_MAX:
         errors["body"] = (f"Keep the body to {BODY_MAX:,} characters "
@@ -166,6 +197,13 @@ def markdown() -> Any:
 def now_ms() -> int:
     """The current time in int epoch milliseconds."""
     return time.time_ns() // 1_000_000
+
+
+def new_version(version: int | None) -> int:
+    """The `updated_at` of a save: now, and after `version` (the one it replaces)
+    even if the clock has not moved, so that every save changes it."""
+    now = now_ms()
+    return now if version is None else max(now, version + 1)
 
 
 def utc(ms: int) -> datetime:
@@ -221,6 +259,12 @@ def rendered_now(row: dict, issuer: str | None,
     if row.get("author_id") is None:
         row = {**row, "author_id": member_id(row["author_iss"], row["author_sub"]),
                "author_name": ""}
+    status = row.get("status") or PUBLISHED  # posts from before drafts: published
+    published_at = row.get("published_at")
+    if status == PUBLISHED and published_at is None:
+        published_at = row["created_at"]
+    row = {**row, "status": status,
+           "published_at": None if published_at is None else int(published_at)}
     post = Post(**{field.name: row[field.name] for field in dataclasses.fields(Post)})
     if fill_in:
         try:

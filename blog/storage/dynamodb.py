@@ -5,6 +5,11 @@ Pages come newest first from the GSI `by_created` (hash `kind`, always "post"; r
 `author_iss` and `author_sub`. Items written before `author_iss`, `body_html` and
 `excerpt` existed get them on their first read (no key or index changes).
 
+Drafts have kind "draft", so the `by_created` query for kind "post" never returns
+them, and carry `draft_of` (their author's member id), the hash key of the sparse GSI
+`drafts` (range `created_at`): a member's drafts are one Query, and published posts,
+which have no `draft_of`, are not in that index at all.
+
 Members are items of the same table: id "member#<member id>", kind "member" and no
 `created_at`, so the sparse `by_created` index never holds them. A page's names are
 one BatchGetItem.
@@ -25,13 +30,17 @@ from botocore.exceptions import ClientError
 from flask import Flask
 
 from .. import backends
+from . import DRAFT
+from . import PUBLISHED
 from . import Author
 from . import Member
 from . import Post
+from . import PostChanged
 from . import PostsUnavailable
 from . import decode_cursor
 from . import encode_cursor
 from . import is_post_id
+from . import new_version
 from . import now_ms
 from . import rendered_now
 
@@ -41,6 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 INDEX = "by_created"
 KIND = "post"
+DRAFTS_INDEX = "drafts"  # hash draft_of (the author's member id), range created_at
 MEMBER = "member#"  # id prefix of member items (kind "member")
 BATCH = 100  # keys per BatchGetItem, DynamoDB's limit
 REFUSED = "ConditionalCheckFailedException"  # a condition on the author or id failed
@@ -69,6 +79,7 @@ class DynamoDBStore:
         """An item as a `Post`; an old item gets its HTML (and issuer) now."""
         item = {**item, "created_at": int(item["created_at"]),
                 "updated_at": int(item["updated_at"])}
+        item.pop("draft_of", None)
         return rendered_now(item, self.issuer, self.keep)
 
     def keep(self, id: str, rendered: Rendered, issuer: str | None) -> None:
@@ -99,11 +110,20 @@ class DynamoDBStore:
 
     def list_posts(self, cursor: str | None,
                    limit: int) -> tuple[list[Post], str | None]:
-        query: dict[str, Any] = {"IndexName": INDEX, "ScanIndexForward": False,
-                                 "KeyConditionExpression": Key("kind").eq(KIND)}
+        return self.page(INDEX, "kind", KIND, cursor, limit)
+
+    def list_drafts(self, author: Author, cursor: str | None,
+                    limit: int) -> tuple[list[Post], str | None]:
+        return self.page(DRAFTS_INDEX, "draft_of", author.id, cursor, limit)
+
+    def page(self, index: str, key: str, value: str, cursor: str | None,
+             limit: int) -> tuple[list[Post], str | None]:
+        """Items of `index` with hash `key` = `value`, newest first, after `cursor`."""
+        query: dict[str, Any] = {"IndexName": index, "ScanIndexForward": False,
+                                 "KeyConditionExpression": Key(key).eq(value)}
         if cursor is not None:
             created_at, post_id = decode_cursor(cursor)
-            query["ExclusiveStartKey"] = {"kind": KIND, "created_at": created_at,
+            query["ExclusiveStartKey"] = {key: value, "created_at": created_at,
                                           "id": post_id}
         items: list[dict] = []
         with unavailable_as_503():
@@ -124,36 +144,62 @@ class DynamoDBStore:
         return self.to_post(item) if item else None
 
     def create_post(self, title: str, body: str, rendered: Rendered, author: Author,
-                    author_name: str) -> Post:
+                    author_name: str, status: str = PUBLISHED) -> Post:
         now = now_ms()
         post = Post(str(uuid.uuid4()), title, body, author.sub, author_name, now, now,
-                    author.iss, rendered.html, rendered.excerpt, author.id)
+                    author.iss, rendered.html, rendered.excerpt, author.id, status,
+                    None if status == DRAFT else now)
+        item = {**dataclasses.asdict(post), "kind": KIND}
+        if status == DRAFT:
+            item.update(kind=DRAFT, draft_of=author.id)
+            del item["published_at"]
         with unavailable_as_503():
-            self.table.put_item(Item={**dataclasses.asdict(post), "kind": KIND},
+            self.table.put_item(Item=item,
                                 ConditionExpression="attribute_not_exists(id)")
         return post
 
     def update_post(self, id: str, title: str, body: str, rendered: Rendered,
-                    author: Author) -> Post | None:
+                    author: Author, status: str | None = None,
+                    version: int | None = None) -> Post | None:
         if not is_post_id(id):
             return None
         condition = self.written_by(author)
+        values = {**condition["ExpressionAttributeValues"], ":title": title,
+                  ":body": body, ":html": rendered.html, ":excerpt": rendered.excerpt,
+                  ":now": new_version(version)}
+        update = ("SET title = :title, body = :body, body_html = :html,"
+                  " excerpt = :excerpt, updated_at = :now, author_iss = :iss")
+        if status == DRAFT:
+            update += ", #kind = :draft, draft_of = :author, #status = :draft"
+            update += " REMOVE published_at"
+            values.update({":draft": DRAFT, ":author": author.id})
+        elif status == PUBLISHED:  # published_at: kept if it was published already
+            update += (", #kind = :post, #status = :published,"
+                       " published_at = if_not_exists(published_at, :now)"
+                       " REMOVE draft_of")
+            values.update({":post": KIND, ":published": PUBLISHED})
+        expression = condition["ConditionExpression"]
+        if version is not None:
+            expression = f"({expression}) AND updated_at = :version"
+            values[":version"] = version
         try:
             with unavailable_as_503(expected=REFUSED):
                 item = self.table.update_item(
-                    Key={"id": id}, ReturnValues="ALL_NEW",
-                    UpdateExpression=(
-                        "SET title = :title, body = :body, body_html = :html,"
-                        " excerpt = :excerpt, updated_at = :now, author_iss = :iss"),
-                    ConditionExpression=condition["ConditionExpression"],
-                    ExpressionAttributeValues={
-                        **condition["ExpressionAttributeValues"], ":title": title,
-                        ":body": body, ":html": rendered.html,
-                        ":excerpt": rendered.excerpt, ":now": now_ms()},
-                )["Attributes"]
-        except ClientError:  # missing, or someone else's post
-            return None
+                    Key={"id": id}, ReturnValues="ALL_NEW", UpdateExpression=update,
+                    ConditionExpression=expression, ExpressionAttributeValues=values,
+                    **({"ExpressionAttributeNames": {"#status": "status",
+                                                     "#kind": "kind"}}
+                       if status else {}))["Attributes"]
+        except ClientError:  # missing, someone else's post, or changed since
+            return self.refused(id, author, version)
         return self.to_post(item)
+
+    def refused(self, id: str, author: Author, version: int | None) -> None:
+        """After a refused update: `PostChanged` if only the version was wrong."""
+        if version is not None:
+            current = self.get_post(id)
+            if current is not None and current.author == author:
+                raise PostChanged(current)
 
     def delete_post(self, id: str, author: Author | None) -> bool:
         if not is_post_id(id):
@@ -228,10 +274,14 @@ TABLE_SHAPE: dict[str, Any] = {
     "BillingMode": "PAY_PER_REQUEST",
     "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"},
                              {"AttributeName": "kind", "AttributeType": "S"},
-                             {"AttributeName": "created_at", "AttributeType": "N"}],
+                             {"AttributeName": "created_at", "AttributeType": "N"},
+                             {"AttributeName": "draft_of", "AttributeType": "S"}],
     "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
     "GlobalSecondaryIndexes": [{
         "IndexName": INDEX, "Projection": {"ProjectionType": "ALL"},
         "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"},
+                      {"AttributeName": "created_at", "KeyType": "RANGE"}]}, {
+        "IndexName": DRAFTS_INDEX, "Projection": {"ProjectionType": "ALL"},
+        "KeySchema": [{"AttributeName": "draft_of", "KeyType": "HASH"},
                       {"AttributeName": "created_at", "KeyType": "RANGE"}]}],
 }

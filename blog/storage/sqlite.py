@@ -15,13 +15,17 @@ from typing import Any
 from flask import Flask
 
 from .. import backends
+from . import DRAFT
+from . import PUBLISHED
 from . import Author
 from . import Member
 from . import Post
+from . import PostChanged
 from . import PostsUnavailable
 from . import decode_cursor
 from . import encode_cursor
 from . import is_post_id
+from . import new_version
 from . import now_ms
 from . import rendered_now
 
@@ -34,7 +38,11 @@ PLACES = ", ".join("?" for _ in dataclasses.fields(Post))
 SCHEMA = resources.files(__package__).joinpath("schema.sql").read_text()
 # Columns added since the first schema: files made before get them on open.
 MIGRATIONS = {"author_iss": "TEXT", "body_html": "TEXT", "excerpt": "TEXT",
-              "author_id": "TEXT"}
+              "author_id": "TEXT", "status": "TEXT", "published_at": "INTEGER"}
+# Made after MIGRATIONS: an older file has no `status` column before then.
+DRAFTS_INDEX = ("CREATE INDEX IF NOT EXISTS post_drafts ON post"
+                " (author_id, created_at DESC, id DESC) WHERE status = 'draft'")
+PUBLISHED_ROWS = "status IS NOT 'draft'"  # NULL: a row from before drafts
 
 
 def opener(app: Flask) -> Callable[[], SqliteStore]:
@@ -75,6 +83,7 @@ class SqliteStore:
                 except sqlite3.OperationalError as error:
                     if "duplicate column" not in str(error):  # another process won
                         raise
+        self.db.execute(DRAFTS_INDEX)
 
     def to_post(self, row: sqlite3.Row) -> Post:
         """A row as a `Post`; an old row gets its HTML (and issuer) now."""
@@ -93,13 +102,24 @@ class SqliteStore:
 
     def list_posts(self, cursor: str | None,
                    limit: int) -> tuple[list[Post], str | None]:
+        return self.page(PUBLISHED_ROWS, (), cursor, limit)
+
+    def list_drafts(self, author: Author, cursor: str | None,
+                    limit: int) -> tuple[list[Post], str | None]:
+        return self.page("status = 'draft' AND author_id = ?", (author.id,), cursor,
+                         limit)
+
+    def page(self, where: str, values: tuple, cursor: str | None,
+             limit: int) -> tuple[list[Post], str | None]:
+        """The rows matching `where`, newest first, after `cursor`."""
         after = decode_cursor(cursor) if cursor is not None else None
-        where = "WHERE (created_at, id) < (?, ?)" if after else ""
+        if after:
+            where += " AND (created_at, id) < (?, ?)"
         with busy_as_503():
             rows = self.db.execute(
-                f"SELECT {COLUMNS} FROM post {where}"
+                f"SELECT {COLUMNS} FROM post WHERE {where}"
                 " ORDER BY created_at DESC, id DESC LIMIT ?",
-                (*(after or ()), limit + 1)).fetchall()
+                (*values, *(after or ()), limit + 1)).fetchall()
         posts = [self.to_post(row) for row in rows[:limit]]
         return posts, encode_cursor(posts[-1]) if len(rows) > limit else None
 
@@ -112,27 +132,45 @@ class SqliteStore:
         return self.to_post(row) if row else None
 
     def create_post(self, title: str, body: str, rendered: Rendered, author: Author,
-                    author_name: str) -> Post:
+                    author_name: str, status: str = PUBLISHED) -> Post:
         now = now_ms()
         post = Post(str(uuid.uuid4()), title, body, author.sub, author_name, now, now,
-                    author.iss, rendered.html, rendered.excerpt, author.id)
+                    author.iss, rendered.html, rendered.excerpt, author.id, status,
+                    None if status == DRAFT else now)
         with busy_as_503(), self.db:
             self.db.execute(f"INSERT INTO post ({COLUMNS}) VALUES ({PLACES})",
                             dataclasses.astuple(post))
         return post
 
     def update_post(self, id: str, title: str, body: str, rendered: Rendered,
-                    author: Author) -> Post | None:
+                    author: Author, status: str | None = None,
+                    version: int | None = None) -> Post | None:
         if not is_post_id(id):
             return None
+        now = new_version(version)
+        # published_at: kept while published, set on publishing, cleared as a draft.
         with busy_as_503(), self.db:
             rows = self.db.execute(
                 "UPDATE post SET title = ?, body = ?, body_html = ?, excerpt = ?,"
-                " updated_at = MAX(created_at, ?), author_iss = ?"
-                f" WHERE id = ? AND {self.written_by()} RETURNING {COLUMNS}",
-                (title, body, rendered.html, rendered.excerpt, now_ms(), author.iss, id,
-                 *self.author_values(author))).fetchall()
-        return self.to_post(rows[0]) if rows else None
+                " updated_at = MAX(created_at, ?), author_iss = ?,"
+                " status = COALESCE(?, status),"
+                " published_at = CASE COALESCE(?, status, 'published')"
+                "   WHEN 'draft' THEN NULL"
+                "   ELSE COALESCE(published_at, CASE WHEN status IS NULL"
+                "     THEN created_at ELSE ? END) END"
+                f" WHERE id = ? AND {self.written_by()}"
+                " AND (? IS NULL OR updated_at = ?)"
+                f" RETURNING {COLUMNS}",
+                (title, body, rendered.html, rendered.excerpt, now, author.iss, status,
+                 status, now, id, *self.author_values(author), version,
+                 version)).fetchall()
+        if rows:
+            return self.to_post(rows[0])
+        if version is not None:
+            current = self.get_post(id)
+            if current is not None and current.author == author:
+                raise PostChanged(current)
+        return None
 
     def delete_post(self, id: str, author: Author | None) -> bool:
         if not is_post_id(id):

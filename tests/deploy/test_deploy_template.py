@@ -54,6 +54,10 @@ def test_posts_table_is_what_the_store_expects(template):
         assert table[key] == TABLE_SHAPE[key], key
     by_name = {a["AttributeName"]: a for a in table["AttributeDefinitions"]}
     assert list(by_name.values()) == TABLE_SHAPE["AttributeDefinitions"]
+    indexes = {index["IndexName"]: [key["AttributeName"] for key in index["KeySchema"]]
+               for index in table["GlobalSecondaryIndexes"]}
+    assert indexes == {"by_created": ["kind", "created_at"],
+                       "drafts": ["draft_of", "created_at"]}
 
 
 def test_role_reaches_only_the_tables_and_secrets(template):
