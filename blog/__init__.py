@@ -17,6 +17,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import headers
     from . import logs
     from . import main
+    from . import media
     from . import posts
     from . import sessions
     from . import storage
@@ -44,5 +45,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(posts.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(media.bp)
     csrf.exempt(app, api.bp)  # bearer tokens only, never cookies: nothing to forge
     return app
