@@ -16,11 +16,14 @@ from flask import g
 from flask import jsonify
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import images
+from .auth import SessionEnded
 from .auth import login_required
 from .errors import render_error
 from .logs import user_hash
@@ -53,6 +56,8 @@ def refused(error: HTTPException) -> Any:
     """Errors as JSON `{"error": message}` for scripts, as the site's page otherwise."""
     if isinstance(error, RequestEntityTooLarge):  # the body was over REQUEST_MAX
         error = RequestEntityTooLarge(images.TOO_LARGE)
+    if isinstance(error, CSRFError) and not session.get("user"):
+        error = SessionEnded()  # no session, so no token: say what to do about it
     if not wants_json():
         return render_error(error)
     response = jsonify(error=error.description)
