@@ -11,7 +11,9 @@
   function insert(text) {
     const start = body.selectionStart, end = body.selectionEnd;
     const before = body.value.slice(0, start), after = body.value.slice(end);
-    const lead = before && !before.endsWith("\n") ? "\n" : "";
+    // An image of its own paragraph: a blank line before it.
+    const lead = !before || before.endsWith("\n\n") ? ""
+      : before.endsWith("\n") ? "\n" : "\n\n";
     const block = lead + text + "\n";
     body.value = before + block + after;
     body.selectionStart = body.selectionEnd = start + block.length;

@@ -36,7 +36,7 @@ def test_upload_and_drop_images_then_see_them_in_the_post(site, person, tmp_path
     page.get_by_role("button", name="Upload image").click()
     expect(page.locator(".image-status")).to_have_text("Image added to the body.")
     expect(page.get_by_label("Body")).to_have_value(re.compile(
-        r"^Before\.\n!\[Garden photo\]\(/media/[^)]+\.jpg\)\n$"))
+        r"^Before\.\n\n!\[Garden photo\]\(/media/[^)]+\.jpg\)\n$"))
 
     page.evaluate(DROP, [base64.b64encode(image_bytes("PNG", (40, 30))).decode(),
                          "dropped.png"])
