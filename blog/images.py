@@ -17,8 +17,9 @@ from PIL import ImageOps
 from PIL import UnidentifiedImageError
 
 FILE_MAX = 4 * 1024 * 1024  # bytes of one upload
-MAX_PIXELS = 40_000_000  # of one frame: a 4 MB photo is at most ~25 megapixels
-MAX_FRAME_PIXELS = 100_000_000  # all frames of an animation together
+MAX_PIXELS = 25_000_000  # of one frame: a 24-megapixel camera's photo (6000 × 4000)
+# All frames of an animation together: re-encoding a frame costs time and memory
+MAX_FRAME_PIXELS = 10_000_000
 # format: (file extension, content type)
 FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"),
            "GIF": ("gif", "image/gif"), "WEBP": ("webp", "image/webp")}
@@ -64,6 +65,8 @@ def reencode(data: bytes) -> Encoded:
                 probe.verify()
             with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
                 return encode(image)
+    except Refused:
+        raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise Refused(413, TOO_MANY_PIXELS) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
@@ -76,7 +79,7 @@ def encode(image: Image.Image) -> Encoded:
     kind = image.format or ""
     extension, content_type = FORMATS[kind]
     frames = getattr(image, "n_frames", 1)
-    if frames * image.width * image.height > MAX_FRAME_PIXELS:
+    if frames > 1 and frames * image.width * image.height > MAX_FRAME_PIXELS:
         raise Refused(413, TOO_MANY_PIXELS)
     out, size = io.BytesIO(), image.size
     # Only these survive: everything else in `info` (exif, xmp, comment, text) is left.
@@ -86,7 +89,8 @@ def encode(image: Image.Image) -> Encoded:
         image.save(out, kind, save_all=True, exif=b"", xmp=b"", comment=b"")
     else:
         image.load()
-        clean = ImageOps.exif_transpose(image)  # keep the photo upright without EXIF
+        ImageOps.exif_transpose(image, in_place=True)  # upright without EXIF; no copy
+        clean = image
         if kind == "JPEG" and clean.mode not in ("RGB", "L"):
             clean = clean.convert("RGB")
         clean.info = kept

@@ -17,6 +17,7 @@ from werkzeug.test import encode_multipart
 from blog import images
 from tests.support.images import HOSTILE
 from tests.support.images import SECRET
+from tests.support.images import animation
 from tests.support.images import image_bytes
 from tests.support.images import noisy_jpeg
 from tests.support.images import photo_with_location
@@ -147,11 +148,19 @@ def test_other_forms_keep_their_1_mb_limit(member, token):
     assert response.status_code == 413
 
 
-def test_a_decompression_bomb_is_refused(app, member, token):
-    response = send(member, token, pixel_bomb())
+@pytest.mark.parametrize("bomb", [
+    pixel_bomb, lambda: pixel_bomb(6000),  # Pillow's error, then its warning
+    lambda: animation(1300, 6)])  # 10.1 megapixels of frames in a tiny file
+def test_a_decompression_bomb_is_refused(app, member, token, bomb):
+    response = send(member, token, bomb(), name="bomb.gif")
     assert response.status_code == 413
     assert "too many pixels" in response.get_json()["error"]
     assert stored_files(app) == []
+
+
+def test_an_animation_keeps_its_frames(member, token):
+    url = send(member, token, animation(100, 3)).get_json()["url"]
+    assert Image.open(io.BytesIO(fetch(member, url).data)).n_frames == 3
 
 
 @pytest.mark.parametrize("kind", ["JPEG", "PNG", "WEBP"])

@@ -50,6 +50,24 @@ def noisy_jpeg(target: int = 4 * 1024 * 1024 - 4096) -> bytes:
         side -= 4
 
 
+def large_photo(size: tuple[int, int] = (6250, 4000)) -> bytes:
+    """A smooth JPEG at the pixel limit (25 megapixels) that still fits in 4 MB."""
+    ramp = Image.linear_gradient("L").resize(size)
+    out = io.BytesIO()
+    Image.merge("RGB", (ramp, ramp.transpose(Image.Transpose.ROTATE_180), ramp)).save(
+        out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def animation(side: int, frames: int) -> bytes:
+    """An animated GIF of `frames` plain frames, `side` pixels square (a tiny file)."""
+    pictures = [Image.new("RGB", (side, side), (40 * i, 0, 0)) for i in range(frames)]
+    out = io.BytesIO()
+    pictures[0].save(out, "GIF", save_all=True, append_images=pictures[1:],
+                     duration=100, loop=0)
+    return out.getvalue()
+
+
 def pixel_bomb(side: int = 20_000) -> bytes:
     """A tiny PNG that would decode to `side`² pixels (400 megapixels by default)."""
     out = io.BytesIO()
