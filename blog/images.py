@@ -16,7 +16,9 @@ from PIL import Image
 from PIL import ImageOps
 from PIL import UnidentifiedImageError
 
-FILE_MAX = 4 * 1024 * 1024  # bytes of one upload
+from .mediastore import FILE_MAX
+from .mediastore import TOO_LARGE
+
 MAX_PIXELS = 25_000_000  # of one frame: a 24-megapixel camera's photo (6000 × 4000)
 # All frames of an animation together: re-encoding a frame costs time and memory
 MAX_FRAME_PIXELS = 10_000_000
@@ -28,8 +30,8 @@ KEPT_INFO = ("icc_profile", "transparency", "duration", "loop", "background")
 # Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that; we refuse both.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
+__all__ = ["FILE_MAX", "TOO_LARGE", "Encoded", "Refused", "reencode"]
 NOT_AN_IMAGE = "This file is not a PNG, JPEG, GIF or WebP image (or it is damaged)."
-TOO_LARGE = f"Images may be at most {FILE_MAX // 1024 // 1024} MB."
 TOO_MANY_PIXELS = (f"This image has too many pixels: at most {MAX_PIXELS // 1_000_000} "
                    f"megapixels (and an animation {MAX_FRAME_PIXELS // 1_000_000} "
                    "in all its frames).")

@@ -22,11 +22,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import images
 from .auth import SessionEnded
 from .auth import login_required
 from .errors import render_error
 from .logs import user_hash
+from .mediastore import FILE_MAX
+from .mediastore import TOO_LARGE
 from .mediastore import cleanup
 from .mediastore import get_media
 from .mediastore import new_key
@@ -35,7 +36,7 @@ from .storage import get_store
 bp = Blueprint("media", __name__, url_prefix="/media", cli_group=None)
 log = logging.getLogger(__name__)
 # A 4 MB file plus the multipart envelope and the CSRF field; other routes keep 1 MB.
-REQUEST_MAX = images.FILE_MAX + 64 * 1024
+REQUEST_MAX = FILE_MAX + 64 * 1024
 
 
 @bp.url_value_preprocessor
@@ -55,7 +56,7 @@ def wants_json() -> bool:
 def refused(error: HTTPException) -> Any:
     """Errors as JSON `{"error": message}` for scripts, as the site's page otherwise."""
     if isinstance(error, RequestEntityTooLarge):  # the body was over REQUEST_MAX
-        error = RequestEntityTooLarge(images.TOO_LARGE)
+        error = RequestEntityTooLarge(TOO_LARGE)
     if isinstance(error, CSRFError) and not session.get("user"):
         error = SessionEnded()  # no session, so no token: say what to do about it
     if not wants_json():
@@ -71,11 +72,13 @@ def refused(error: HTTPException) -> Any:
 @login_required
 def upload() -> Any:
     """Check, re-encode and keep one image; answer its URL and Markdown (201)."""
+    from . import images  # Pillow: imported by the first upload, not at start-up
+
     file = request.files.get("file")
     if file is None:
         return problem(400, "Choose an image file to upload (form field “file”).")
     try:
-        image = images.reencode(file.stream.read(images.FILE_MAX + 1))
+        image = images.reencode(file.stream.read(FILE_MAX + 1))
     except images.Refused as error:
         return problem(error.status, error.message)
     key = new_key(image.extension)

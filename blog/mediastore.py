@@ -31,6 +31,8 @@ from .backends import AWS
 from .backends import failures_as
 
 log = logging.getLogger(__name__)
+FILE_MAX = 4 * 1024 * 1024  # bytes of one upload
+TOO_LARGE = f"Images may be at most {FILE_MAX // 1024 // 1024} MB."
 TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif",
          "webp": "image/webp"}
 KEY = re.compile(r"[A-Za-z0-9_-]{22}\.(?:png|jpg|gif|webp)")
