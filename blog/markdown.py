@@ -14,6 +14,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import nh3
@@ -91,6 +92,22 @@ for _ruler in (PARSER.inline.ruler, PARSER.inline.ruler2):
     _ruler.at(_first.name, timed(_first.fn), {"alt": _first.alt})
 PARSER.inline.skipToken = timed(PARSER.inline.skipToken)  # type: ignore[method-assign]
 
+# linkify-it is called once per text token after the inline pass (and at each `:`);
+# URL-dense text spends most of its time there, so those calls check the deadline too.
+_deadline: ContextVar[float] = ContextVar("deadline", default=math.inf)
+
+
+def linkify_timed(method: Callable[..., Any]) -> Callable[..., Any]:
+    def check(*args: Any) -> Any:
+        if time.perf_counter() > _deadline.get():
+            raise TooComplex(SLOW)
+        return method(*args)
+    return check
+
+
+for _name in ("test", "match", "match_at_start"):
+    setattr(PARSER.linkify, _name, linkify_timed(getattr(PARSER.linkify, _name)))
+
 
 def code_html(content: str, language: str, env: dict) -> str:
     """A scrollable, focusable code block; coloured when `language` is known."""
@@ -146,7 +163,11 @@ def render(text: str, time_limit: float | None = None,
     if time_limit is not None:
         now = time.perf_counter()
         env.update(deadline=now + time_limit, highlight_until=now + HIGHLIGHT_TIME)
-    return clean(PARSER.render(text, env))
+    deadline = _deadline.set(env.get("deadline", math.inf))
+    try:
+        return clean(PARSER.render(text, env))
+    finally:
+        _deadline.reset(deadline)
 
 
 def clean(html: str) -> Markup:

@@ -186,3 +186,15 @@ def test_colours_give_way_when_they_would_make_a_post_too_large() -> None:
     rendered = prepare(code)
     assert '<span class="' not in rendered.html
     assert rendered.html.startswith('<pre class="highlight" tabindex="0">')
+
+
+def test_linkify_stops_at_the_deadline_too() -> None:
+    from blog import markdown
+
+    deadline = markdown._deadline.set(0.0)  # passed: as during a slow save
+    try:
+        with pytest.raises(markdown.TooComplex):
+            markdown.PARSER.linkify.match("see https://example.com")
+    finally:
+        markdown._deadline.reset(deadline)
+    assert markdown.PARSER.linkify.test("https://example.com")  # no deadline outside
