@@ -19,7 +19,6 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from blog import mediastore
-from blog.config import ConfigError
 from blog.storage import Author
 from blog.storage import get_store
 from tests.support.clients import AuthActions
@@ -132,18 +131,3 @@ def test_without_a_bucket_the_csp_allows_only_this_site(client, auth):
     auth.login()
     csp = client.get("/posts/").headers["Content-Security-Policy"]
     assert "img-src 'self' data:;" in csp and "amazonaws" not in csp
-
-
-@pytest.mark.parametrize("bucket", ["Blog_Media", "my.bucket.example", "ab",
-                                    "-starts-with-hyphen"])
-def test_a_bucket_name_that_is_not_one_stops_start_up(make_app, monkeypatch, bucket):
-    fake_credentials(monkeypatch)
-    with pytest.raises(ConfigError, match="BLOG_MEDIA_BUCKET"):
-        make_app(MEDIA_BUCKET=bucket)
-
-
-def test_a_bucket_needs_its_region(make_app, monkeypatch):
-    monkeypatch.delenv("AWS_REGION", raising=False)
-    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
-    with pytest.raises(ConfigError, match="AWS_REGION"):
-        make_app(MEDIA_BUCKET=BUCKET)
