@@ -11,7 +11,7 @@ import sys
 import time
 
 SECTIONS = (
-    "verifier", "naive", "guarded", "render", "lambda", "coldstart", "nopyc",
+    "verifier", "naive", "guarded", "render", "media", "lambda", "coldstart", "nopyc",
     "packaged",
 )
 
@@ -122,6 +122,7 @@ def main() -> None:
             print(f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
     from . import guarded
+    from . import media
     from . import naive
     from . import render
     from . import verifier
@@ -130,6 +131,7 @@ def main() -> None:
     section("naive", lambda: naive.run(idp, args.quick))
     section("guarded", lambda: guarded.run(idp, args.quick))
     section("render", lambda: render.run(idp, args.quick))
+    section("media", lambda: media.run(idp, args.quick))
     if {"lambda", "coldstart", "nopyc", "packaged"} & set(args.only):
         from . import coldstart
         from . import lambda_warm

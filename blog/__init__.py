@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import headers
     from . import logs
     from . import main
+    from . import media
     from . import posts
     from . import sessions
     from . import storage
@@ -46,5 +47,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(posts.bp)
     app.register_blueprint(autosave.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(media.bp)
     csrf.exempt(app, api.bp)  # bearer tokens only, never cookies: nothing to forge
     return app

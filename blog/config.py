@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ STRING_SETTINGS = (
     "ADMIN_GROUP",
     "SESSION_TABLE",
     "POSTS_TABLE",
+    "MEDIA_BUCKET",
     "LOG_FORMAT",
 )
 URL_SETTINGS = (
@@ -74,6 +76,7 @@ def check(app: Flask) -> None:
     check_numbers(config)
     check_sessions(config)
     check_api(config)
+    check_media(config)
     check_log_format(config)
     derive_cookies(config)
 
@@ -140,6 +143,28 @@ def check_api(config: dict) -> None:
     if scope and (scope.split() != [scope] or '"' in scope or "\\" in scope):
         raise ConfigError("BLOG_API_WRITE_SCOPE must be one scope name, without spaces")
     config["API_WRITE_SCOPE"] = scope or None
+
+
+def check_media(config: dict) -> None:
+    """BLOG_MEDIA_BUCKET: an S3 bucket name, whose region comes from AWS_REGION (set on
+    Lambda) or AWS_DEFAULT_REGION; it fixes the one image origin the CSP allows."""
+    bucket = config.get("MEDIA_BUCKET")
+    config["MEDIA_ORIGIN"] = None
+    if not bucket:
+        return
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", bucket):
+        raise ConfigError(
+            "BLOG_MEDIA_BUCKET must be an S3 bucket name of 3-63 lowercase letters, "
+            "digits and hyphens (no dots: they break https to the bucket)"
+        )
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region or not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+        raise ConfigError(
+            "BLOG_MEDIA_BUCKET needs the bucket's region in AWS_REGION or "
+            "AWS_DEFAULT_REGION (e.g. us-east-1)"
+        )
+    config["MEDIA_REGION"] = region
+    config["MEDIA_ORIGIN"] = f"https://{bucket}.s3.{region}.amazonaws.com"
 
 
 def check_log_format(config: dict) -> None:

@@ -20,6 +20,16 @@ WSGIApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
 SET_COOKIES = "blog.set_cookies"  # where the middleware leaves every Set-Cookie value
 
 
+def is_scheduled(event: dict) -> bool:
+    """An EventBridge schedule's event (serverless.yml `schedule`), not a request.
+
+    Only EventBridge, through the permission serverless.yml grants it, or someone
+    allowed to invoke the function directly can send one: API Gateway never does.
+    """
+    return (event.get("source") == "aws.events"
+            and event.get("detail-type") == "Scheduled Event")
+
+
 def v1_event(event: dict) -> dict:
     """A copy of `event` in the v1 (REST / payload 1.0) shape aws-wsgi understands."""
     if event.get("version") != "2.0":

@@ -166,3 +166,22 @@ def test_guarded_pages_start_without_authlib_or_markdown(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("bucket", ["Blog_Media", "my.bucket.example", "ab",
+                                    "-starts-with-hyphen"])
+def test_a_media_bucket_name_that_is_not_one_stops_start_up(env, monkeypatch, bucket):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with pytest.raises(ConfigError, match="BLOG_MEDIA_BUCKET must be an S3 bucket"):
+        env(MEDIA_BUCKET=bucket)
+
+
+def test_a_media_bucket_needs_its_region_and_sets_the_image_origin(env, monkeypatch):
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    with pytest.raises(ConfigError, match="AWS_REGION"):
+        env(MEDIA_BUCKET="blog-dev-media")
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    app = env(MEDIA_BUCKET="blog-dev-media")
+    assert app.config["MEDIA_ORIGIN"] == "https://blog-dev-media.s3.eu-west-3.amazonaws.com"
+    assert env(MEDIA_BUCKET=None).config["MEDIA_ORIGIN"] is None

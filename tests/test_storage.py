@@ -333,6 +333,13 @@ def test_a_draft_is_kept_but_never_listed(store: Store) -> None:
     assert [p.id for p in store.list_posts(None, 10)[0]] == [post.id]
 
 
+def test_every_body_drafts_included_for_the_image_cleanup(store: Store) -> None:
+    create(store, "Out", "published body")
+    draft(store, "In", "draft body")
+    draft(store, "B's", "their draft", author=B)
+    assert sorted(store.bodies()) == ["draft body", "published body", "their draft"]
+
+
 def test_drafts_are_listed_per_author_newest_first_in_pages(store: Store) -> None:
     with time_machine.travel(1_700_000_000, tick=False) as clock:
         mine = []

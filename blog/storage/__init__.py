@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -114,6 +115,8 @@ class Store(Protocol):
     def list_drafts(self, author: Author, cursor: str | None,
                     limit: int) -> tuple[list[Post], str | None]:
         """A page of `author`'s own drafts, as `list_posts` pages (one index query)."""
+    def bodies(self) -> Iterator[str]:
+        """The Markdown of every post, drafts included (for the image cleanup)."""
     def get_post(self, id: str) -> Post | None: ...
     def create_post(self, title: str, body: str, rendered: Rendered, author: Author,
                     author_name: str, status: str = PUBLISHED) -> Post: ...

@@ -22,6 +22,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -135,6 +136,21 @@ class DynamoDBStore:
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         posts = [self.to_post(item) for item in items[:limit]]
         return posts, encode_cursor(posts[-1]) if len(items) > limit else None
+
+    def bodies(self) -> Iterator[str]:
+        """The Markdown of every post, drafts included: the `by_created` index holds
+        both kinds (a query per kind, never a Scan)."""
+        for kind in (KIND, "draft"):
+            query: dict[str, Any] = {
+                "IndexName": INDEX, "KeyConditionExpression": Key("kind").eq(kind),
+                "ProjectionExpression": "body"}
+            while True:
+                with unavailable_as_503():
+                    page = self.table.query(**query)
+                yield from (item["body"] for item in page["Items"])
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def get_post(self, id: str) -> Post | None:
         if not is_post_id(id):

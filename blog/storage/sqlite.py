@@ -8,6 +8,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from importlib import resources
 from typing import TYPE_CHECKING
 from typing import Any
@@ -103,6 +104,12 @@ class SqliteStore:
     def list_posts(self, cursor: str | None,
                    limit: int) -> tuple[list[Post], str | None]:
         return self.page(PUBLISHED_ROWS, (), cursor, limit)
+
+    def bodies(self) -> Iterator[str]:
+        """The Markdown of every post, drafts included."""
+        with busy_as_503():
+            rows = self.db.execute("SELECT body FROM post").fetchall()
+        return iter([row[0] for row in rows])
 
     def list_drafts(self, author: Author, cursor: str | None,
                     limit: int) -> tuple[list[Post], str | None]:

@@ -60,8 +60,12 @@ def test_posts_table_is_what_the_store_expects(template):
                        "drafts": ["draft_of", "created_at"]}
 
 
-def test_role_reaches_only_the_tables_and_secrets(template):
+def test_role_reaches_only_the_tables_secrets_and_images(template):
     allowed = {
+        "s3": [
+            {"Fn::Sub": "${MediaBucket.Arn}/media/*"},
+            {"Fn::GetAtt": ["MediaBucket", "Arn"]},
+        ],
         "dynamodb": [
             {"Fn::GetAtt": ["SessionsTable", "Arn"]},
             {"Fn::GetAtt": ["PostsTable", "Arn"]},
@@ -84,7 +88,12 @@ def test_role_reaches_only_the_tables_and_secrets(template):
         "dynamodb": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query",
                      "BatchGetItem"},
         "secretsmanager": {"GetSecretValue"},
+        "s3": {"PutObject", "GetObject", "DeleteObject", "ListBucket"},
     }
+    for statement in statements(template):  # the bucket itself: listing media/ only
+        if {"Fn::GetAtt": ["MediaBucket", "Arn"]} in listed(statement["Resource"]):
+            assert listed(statement["Action"]) == ["s3:ListBucket"]
+            assert statement["Condition"] == {"StringLike": {"s3:prefix": ["media/*"]}}
     # A page's author names: one batch read of member items in the posts table.
     batch = [listed(s["Resource"]) for s in statements(template)
              if "dynamodb:BatchGetItem" in listed(s["Action"])]
@@ -202,3 +211,30 @@ def test_cfn_lint_passes(packaged):
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_media_bucket_is_private_encrypted_and_without_acls(template):
+    bucket = resource(template, "MediaBucket")
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert bucket["OwnershipControls"] == {
+        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption[0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in (
+        "AES256", "aws:kms")
+    assert "BucketName" not in bucket  # generated: lowercase, no dots
+    policy = resource(template, "MediaBucketPolicy")["PolicyDocument"]["Statement"]
+    assert [s["Effect"] for s in policy] == ["Deny"]  # TLS only; nothing granted
+    assert environment(template)["BLOG_MEDIA_BUCKET"] == {"Ref": "MediaBucket"}
+
+
+def test_a_daily_schedule_invokes_the_function_for_the_image_cleanup(template):
+    rule = only(template, "AWS::Events::Rule")
+    assert rule["ScheduleExpression"] == "rate(1 day)"
+    assert rule["State"] == "ENABLED" and "Input" not in rule["Targets"][0]
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["WebLambdaFunction", "Arn"]}
+    permission = [r["Properties"] for r in template["Resources"].values()
+                  if r["Type"] == "AWS::Lambda::Permission"
+                  and r["Properties"]["Principal"] == "events.amazonaws.com"]
+    assert len(permission) == 1
