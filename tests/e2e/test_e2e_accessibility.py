@@ -36,7 +36,10 @@ def test_blog_pages_pass_axe(site, person):
     problems += person.accessibility_problems()
     page.goto("/posts/new")
     problems += person.accessibility_problems()
-    post = person.publish("Readable", "Some *text*, a [link](https://example.com).")
+    post = person.publish("Readable", (
+        "Some *text*, a [link](https://example.com) and https://example.org.\n\n"
+        "| left | middle | right |\n|:--|:-:|--:|\n| a | b | c |\n\n"
+        "```python\ndef greet(name):\n    return f'hello {name}' + '!' * 200\n```\n"))
     page.goto(post)
     problems += person.accessibility_problems()
     assert problems == []
