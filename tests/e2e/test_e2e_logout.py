@@ -41,5 +41,5 @@ def test_logout_ends_the_session(site, person):
 
 def assert_nothing_private(page) -> None:
     expect(page.locator(".who")).to_have_count(0)
-    for text in ("Private thoughts", "Visible to members only.", "alice"):
+    for text in ("Private thoughts", "Visible to members only.", "Alice"):
         expect(page.locator("body")).not_to_contain_text(text)

@@ -27,7 +27,7 @@ DROP = """([data, name]) => {
 
 def test_upload_and_drop_images_then_see_them_in_the_post(site, person, tmp_path):
     page = person.page
-    person.login("alice", "/posts/new")
+    person.login("alice@example.com", "/posts/new")
     photo = tmp_path / "Garden photo.jpg"
     photo.write_bytes(image_bytes("JPEG", (640, 480)))
     page.get_by_label("Title").fill("With pictures")

@@ -32,7 +32,7 @@ def start_a_post(person, title: str, text: str) -> None:
 
 def test_typing_is_autosaved_as_one_draft_that_a_reload_brings_back(site, person):
     page = person.page
-    person.login("alice")
+    person.login("alice@example.com")
     start_a_post(person, "Half a thought", "Typed, never sent")
     type_and_wait_for_the_save(page, " and more")
     page.reload()
@@ -55,7 +55,7 @@ def test_typing_is_autosaved_as_one_draft_that_a_reload_brings_back(site, person
 def test_an_edit_in_another_tab_is_shown_as_a_conflict(site, person):
     page = person.page
     person.expect_status("/posts/autosave", 409)
-    person.login("alice")
+    person.login("alice@example.com")
     start_a_post(person, "Two tabs", "first")
     other = person.context.new_page()
     other.goto(page.url)
@@ -72,7 +72,7 @@ def test_an_edit_in_another_tab_is_shown_as_a_conflict(site, person):
 
 def test_leaving_with_unsaved_text_asks_first(site, person):
     page = person.page
-    person.login("alice")
+    person.login("alice@example.com")
     page.get_by_role("link", name="Write", exact=True).click()
     page.get_by_label("Body").press_sequentially("Not saved yet")
     dialogs = []
@@ -92,7 +92,7 @@ def test_a_long_paste_is_counted_and_refused_never_cut(site, person):
     page = person.page
     person.expect_status("/posts/new", 400)
     person.expect_status("/posts/autosave", 400)
-    person.login("alice")
+    person.login("alice@example.com")
     page.get_by_role("link", name="Write", exact=True).click()
     counter = page.locator("#body-count")
     expect(counter).to_have_text("0 / 50,000 characters")
