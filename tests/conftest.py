@@ -13,15 +13,22 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from moto import mock_aws
 
 from blog import create_app
 from blog import jwks
+from blog.storage import Store
+from blog.storage import dynamodb
+from blog.storage import sqlite
 from tests.support.clients import AuthActions
 from tests.support.clients import HttpsClient
 from tests.support.clients import clear_blog_settings
 from tests.support.clients import settings
 from tests.support.clock import Clock
+from tests.support.fakeaws import fake_credentials
 from tests.support.fakeidp import FakeIdP
+from tests.support.storage import ISSUER
+from tests.support.storage import posts_table
 
 
 @pytest.fixture(autouse=True)
@@ -103,3 +110,18 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def auth(client: FlaskClient, idp: FakeIdP) -> AuthActions:
     return AuthActions(client, idp)
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def store(request, tmp_path, monkeypatch) -> Iterator[Store]:
+    """A posts store on each backend: a SQLite file, and the moto DynamoDB table."""
+    if request.param == "sqlite":
+        store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"), ISSUER)
+        yield store
+        store.close()
+    else:
+        fake_credentials(monkeypatch)
+        with mock_aws():
+            store = dynamodb.DynamoDBStore(posts_table("posts"), ISSUER)
+            store.init_db()
+            yield store

@@ -6,21 +6,18 @@ import base64
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
 
 import pytest
 import time_machine
 from flask import Flask
-from moto import mock_aws
 from werkzeug.exceptions import Conflict
 
 from blog import markdown
 from blog.storage import Author
 from blog.storage import BadCursor
 from blog.storage import Store
-from blog.storage import dynamodb
 from blog.storage import get_store
 from blog.storage import rfc3339
 from blog.storage import sqlite
@@ -32,24 +29,7 @@ from tests.support.storage import B
 from tests.support.storage import PostsUnavailable
 from tests.support.storage import add_old_post
 from tests.support.storage import create
-from tests.support.storage import posts_table
 from tests.support.storage import update
-
-
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def store(request, tmp_path, monkeypatch) -> Iterator[Store]:
-    if request.param == "sqlite":
-        store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"), ISSUER)
-        yield store
-        store.close()
-    else:
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            monkeypatch.setenv(name, "testing")  # fake credentials for moto
-        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        with mock_aws():
-            store = dynamodb.DynamoDBStore(posts_table("posts"), ISSUER)
-            store.init_db()
-            yield store
 
 
 def make_posts(store: Store, count: int) -> list[str]:

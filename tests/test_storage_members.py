@@ -35,20 +35,6 @@ from tests.support.storage import create
 T0 = 1_700_000_000  # seconds
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def store(request, tmp_path, monkeypatch) -> Iterator[Store]:
-    if request.param == "sqlite":
-        store = sqlite.SqliteStore(str(tmp_path / "posts.sqlite3"), ISSUER)
-        yield store
-        store.close()
-    else:
-        fake_credentials(monkeypatch)
-        with mock_aws():
-            store = dynamodb.DynamoDBStore(backends.connect().Table("posts"), ISSUER)
-            store.init_db()
-            yield store
-
-
 def test_the_member_id_is_opaque_stable_and_per_issuer() -> None:
     assert re.fullmatch(r"[a-z2-7]{24}", A.id) and A.id == member_id(ISSUER, "sub-a")
     assert A.id != B.id != Author("https://other.example", "sub-a").id
