@@ -22,7 +22,10 @@ NAME_MAX = 100  # characters shown; Cognito allows 2048
 
 
 def display_name(claims: dict[str, Any]) -> str:
-    """The name to show for a token's claims (interface.md, "Display names")."""
+    """The name to show for a token's claims.
+
+    The rule is in docs/SECURITY.md, "Identity and authorisation".
+    """
     for claim in ("name", "preferred_username"):
         name = claims.get(claim)
         if isinstance(name, str) and name.split():

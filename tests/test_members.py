@@ -1,4 +1,4 @@
-"""Display names (interface.md, "Display names"; SECURITY.md, "Identity and
+"""Display names (README.md, "Try it locally"; docs/SECURITY.md, "Identity and
 authorisation"): the rule, the header, bylines and the API's author, through the real
 callback with tokens from the fake Cognito."""
 

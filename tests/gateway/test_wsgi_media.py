@@ -1,7 +1,7 @@
 """Images through wsgi.handler: a 4 MB upload as API Gateway's base64 event fits
 Lambda's 6 MB request payload and arrives intact; the daily schedule cleans up.
 
-docs/SECURITY.md, "Uploaded images"; /work/shared/docs/lambda.md (binary bodies).
+docs/SECURITY.md, "Uploaded images"; docs/ARCHITECTURE.md, "The same request on Lambda".
 """
 
 from __future__ import annotations
