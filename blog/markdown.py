@@ -67,10 +67,12 @@ class TooComplex(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Rendered:
-    """A body's safe HTML and its plain-text excerpt, as stored with the post."""
+    """A body's safe HTML, its plain-text excerpt and its word count, as stored with
+    the post."""
 
     html: str
     excerpt: str
+    words: int = 0
 
 
 def timed(rule: Callable[..., Any]) -> Callable[..., Any]:
@@ -186,7 +188,7 @@ def prepare(text: str, time_limit: float | None = TIME_LIMIT) -> Rendered:
     size = len(html.encode())
     if size > HTML_MAX:
         raise TooComplex(LARGE.format(max=HTML_MAX, size=size))
-    return Rendered(str(html), summary(html))
+    return Rendered(str(html), summary(html), count_words(html))
 
 
 def prepare_or_plain(text: str) -> Rendered:
@@ -195,7 +197,13 @@ def prepare_or_plain(text: str) -> Rendered:
         return prepare(text)
     except TooComplex:
         html = Markup("<pre>{}</pre>").format(text)
-        return Rendered(str(html), summary(Markup("<p>{}</p>").format(text)))
+        return Rendered(str(html), summary(Markup("<p>{}</p>").format(text)),
+                        count_words(html))
+
+
+def count_words(html: Markup) -> int:
+    """The number of words in rendered HTML's text (for the reading time)."""
+    return len(html.striptags().split())
 
 
 def summary(html: Markup, length: int = EXCERPT_LENGTH) -> str:

@@ -146,7 +146,8 @@ def b64(value: object) -> str:
 @pytest.mark.parametrize("cursor", [
     "garbage", "", "!!!!", "w6k", "é", b64(None), b64({"a": 1}), b64([1, 2]),
     b64(["1", UNKNOWN]), b64([True, UNKNOWN]), b64([1.5, UNKNOWN]), b64([-1, UNKNOWN]),
-    b64([2**64, UNKNOWN]), b64([1, "x"]), b64([1, UNKNOWN, 3]),
+    b64([2**64, UNKNOWN]), b64([1, "x"]), b64([1, UNKNOWN, 0]),
+    b64([1, UNKNOWN, 2, 2]), b64([1, UNKNOWN, 2, 1, 5]), b64([1, UNKNOWN, "2"]),
     b64([1, "ABCDEF00-0000-4000-8000-000000000000"]),
 ])
 def test_garbage_cursor(store: Store, cursor: str) -> None:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -34,6 +35,11 @@ if TYPE_CHECKING:
 
 TITLE_MAX = 200  # characters, after runs of whitespace become one space
 BODY_MAX = 50_000  # characters, as sent (line ends as \n)
+TAGS_MAX = 5  # tags per post
+TAG = re.compile(r"[a-z0-9-]{1,30}")  # a tag after `normalise_tags`
+EDIT_GRACE = 10 * 60 * 1000  # ms after publishing in which an edit is not "updated"
+WORDS_PER_MINUTE = 230
+SLUG_MAX = 60  # characters of a post's readable slug
 DRAFT, PUBLISHED = "draft", "published"  # a post's `status`
 POST_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -95,6 +101,13 @@ class Post:
     # before drafts: their `created_at`), None while a draft.
     status: str = PUBLISHED
     published_at: int | None = None
+    # At most TAGS_MAX tags, as `normalise_tags` makes them.
+    tags: tuple[str, ...] = ()
+    # When the title, body or tags last changed meaningfully (`is_meaningful_edit`)
+    # after publishing; None if never. Pages show "updated" for it.
+    edited_at: int | None = None
+    words: int = 0  # in the rendered text, counted when saved
+    slug: str = "post"  # the readable part of its address, from the title when saved
 
     @property
     def author(self) -> Author:
@@ -104,14 +117,22 @@ class Post:
     def is_draft(self) -> bool:
         return self.status == DRAFT
 
+    @property
+    def reading_minutes(self) -> int:
+        """Minutes a reader needs, at WORDS_PER_MINUTE; at least one."""
+        return max(1, round(self.words / WORDS_PER_MINUTE))
+
 
 class Store(Protocol):
-    """What views need from a backend; lists are newest first, (created_at, id) DESC."""
+    """What views need from a backend; lists are newest first, (created_at, id) DESC,
+    and return a page and the cursor of the next one in the same direction (None when
+    no posts remain that way; `pages` turns that into Newer and Older links)."""
 
-    def list_posts(self, cursor: str | None,
-                   limit: int) -> tuple[list[Post], str | None]:
-        """A page of published posts after `cursor` and the next cursor (None when no
-        posts remain); drafts are never listed here."""
+    def list_posts(self, cursor: str | None, limit: int, author_id: str | None = None,
+                   tag: str | None = None) -> tuple[list[Post], str | None]:
+        """A page of published posts after `cursor`: all of them, or one author's
+        (`author_id`), or one tag's (`tag`), never both; drafts are never listed
+        here. Each is one index query."""
     def list_drafts(self, author: Author, cursor: str | None,
                     limit: int) -> tuple[list[Post], str | None]:
         """A page of `author`'s own drafts, as `list_posts` pages (one index query)."""
@@ -119,16 +140,21 @@ class Store(Protocol):
         """The Markdown of every post, drafts included (for the image cleanup)."""
     def get_post(self, id: str) -> Post | None: ...
     def create_post(self, title: str, body: str, rendered: Rendered, author: Author,
-                    author_name: str, status: str = PUBLISHED) -> Post: ...
+                    author_name: str, status: str = PUBLISHED,
+                    tags: Sequence[str] = ()) -> Post: ...
     def update_post(self, id: str, title: str, body: str, rendered: Rendered,
                     author: Author, status: str | None = None,
-                    version: int | None = None) -> Post | None:
-        """Change the post only if `author` wrote it (one conditional write) and, given
-        a `version` (the `updated_at` the writer loaded), only if it is still that:
-        else raise `PostChanged`. `status` None keeps the status: callers pass one
-        only to change it. Publishing sets `published_at`, a draft clears it."""
+                    version: int | None = None,
+                    tags: Sequence[str] | None = None) -> Post | None:
+        """Change the post only if `author` wrote it and, given a `version` (the
+        `updated_at` the writer loaded), only if it is still that: else raise
+        `PostChanged`. `status` None keeps the status and `tags` None the tags:
+        callers pass them only to change them. Publishing sets `published_at`, a
+        draft clears it. The post and its tag listings change together or not at
+        all."""
     def delete_post(self, id: str, author: Author | None) -> bool:
-        """Delete if `author` wrote it; None means a moderator's delete."""
+        """Delete if `author` wrote it (None: a moderator's delete), with its tag
+        listings, together."""
     def save_member(self, author: Author, name: str, login: bool) -> None:
         """Create or rename the member record; `login` also sets `last_login`."""
     def get_member(self, id: str) -> Member | None: ...
@@ -156,9 +182,10 @@ class PostsUnavailable(ServiceUnavailable):
     description = "The posts are busy right now. Please try again in a moment."
 
 
-def check_post(title: str, body: str,
-               draft: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
-    """Tidy a title and body (the pages' and the API's rules); errors per bad field.
+def check_post(title: str, body: str, draft: bool = False,
+               tags: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, str]]:
+    """Tidy a title, body and tags (the pages' and the API's rules); errors per bad
+    field.
 
     A good body is rendered here, once (`rendered`), for the store to keep. A `draft`
     may lack its title or its body, not both.
@@ -179,12 +206,57 @@ def check_post(title: str, body: str,
         errors["body"] = (f"Keep the body to {BODY_MAX:,} characters "
                           f"(it has {len(body):,}).")
     form: dict[str, Any] = {"title": title, "body": body}
+    form["tags"], tag_error = normalise_tags(tags)
+    if tag_error:
+        errors["tags"] = tag_error
     if "body" not in errors:
         try:
             form["rendered"] = markdown().prepare(body)
         except markdown().TooComplex as error:
             errors["body"] = f"This body cannot be published. {error}"
     return form, errors
+
+
+def split_tags(text: str) -> list[str]:
+    """The tags of a form's comma-separated `tags` field, as typed."""
+    return [tag for tag in text.split(",") if tag.strip()]
+
+
+def normalise_tags(tags: Sequence[str]) -> tuple[list[str], str | None]:
+    """Tags as stored: lowercase, spaces and underscores as hyphens, no leading "#",
+    repeats dropped; and why they cannot be stored (None if they can)."""
+    tidy: list[str] = []
+    for typed in tags:
+        tag = re.sub(r"[\s_]+", "-", typed.strip().lstrip("#").strip().lower())
+        tag = re.sub(r"-{2,}", "-", tag).strip("-")
+        if not TAG.fullmatch(tag):
+            shown = " ".join(typed.split())[:40] or "an empty tag"
+            return tidy, (f"“{shown}” cannot be a tag: use 1 to 30 letters a to z, "
+                          "digits or hyphens.")
+        if tag not in tidy:
+            tidy.append(tag)
+    if len(tidy) > TAGS_MAX:
+        return tidy, f"Use at most {TAGS_MAX} tags (there are {len(tidy)})."
+    return tidy, None
+
+
+def slug_of(title: str) -> str:
+    """The readable part of a post's address: the title in ASCII, lowercase words
+    joined by hyphens, at most SLUG_MAX characters; "post" when nothing is left."""
+    from slugify import slugify  # imported by the first save, not at start-up
+
+    return slugify(title, max_length=SLUG_MAX, word_boundary=True) or "post"
+
+
+def is_meaningful_edit(before: Post, title: str, body: str, tags: Sequence[str],
+                       status: str | None, now: int) -> bool:
+    """Whether a save makes the post "updated": it was published and stays so, its
+    title, body or tags change, and EDIT_GRACE has passed since it was published
+    (fixing a typo just after publishing is not news)."""
+    stays_published = not before.is_draft and status in (None, PUBLISHED)
+    changed = (title, body, tuple(tags)) != (before.title, before.body, before.tags)
+    published_at = before.published_at or before.created_at
+    return stays_published and changed and now - published_at >= EDIT_GRACE
 
 
 def markdown() -> Any:
@@ -224,57 +296,122 @@ def is_post_id(value: object) -> bool:
     return isinstance(value, str) and POST_ID.fullmatch(value) is not None
 
 
-def encode_cursor(post: Post) -> str:
-    """An opaque cursor pointing just after `post` in newest-first order."""
-    raw = json.dumps([post.created_at, post.id], separators=(",", ":")).encode()
+class Cursor(NamedTuple):
+    """Where a page starts: just after the post (`created_at`, `id`) going older, or
+    just before it going `newer`; `page` is the number of the page it leads to."""
+
+    created_at: int
+    id: str
+    page: int = 2
+    newer: bool = False
+
+
+class Pages(NamedTuple):
+    """Where a list page is and the cursors of its neighbours: `newer` None on the
+    first page ("" means the first page itself), `older` None on the last."""
+
+    number: int
+    newer: str | None
+    older: str | None
+
+
+def encode_cursor(post: Post, page: int = 2, newer: bool = False) -> str:
+    """An opaque cursor to the page after `post` (or before it, going `newer`)."""
+    at = [post.created_at, post.id, page, 1] if newer else [
+        post.created_at, post.id, page]
+    raw = json.dumps(at, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[int, str]:
-    """(created_at, id) from a cursor; raise `BadCursor` for anything else."""
+def decode_cursor(cursor: str) -> Cursor:
+    """The `Cursor` in an opaque cursor; raise `BadCursor` for anything else."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, post_id = json.loads(raw)
+        created_at, post_id, *rest = json.loads(raw)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise BadCursor() from None
     if type(created_at) is not int or not 0 <= created_at < 2**53:
         raise BadCursor()
-    if not is_post_id(post_id):
+    if not is_post_id(post_id) or len(rest) > 2:
         raise BadCursor()
-    return created_at, post_id
+    page, newer = [*rest, 2, 0][:2] if len(rest) != 1 else [rest[0], 0]
+    if type(page) is not int or not 1 <= page < 2**31 or newer not in (0, 1):
+        raise BadCursor()
+    return Cursor(created_at, post_id, page, bool(newer))
+
+
+def next_cursor(posts: list[Post], at: Cursor | None, more: bool) -> str | None:
+    """The cursor to the next page of a list, in the direction `at` goes (older
+    without one); None if no more posts lie that way. `posts` are newest first."""
+    if not more or not posts:
+        return None
+    if at is not None and at.newer:
+        return encode_cursor(posts[0], max(1, at.page - 1), newer=True)
+    return encode_cursor(posts[-1], (at.page if at else 1) + 1)
+
+
+def pages(posts: list[Post], cursor: str | None, next: str | None) -> Pages:
+    """The page number and the Newer and Older cursors of a list page that a store
+    returned for `cursor` (with `next`, its cursor onwards)."""
+    at = decode_cursor(cursor) if cursor else None
+    if at is None:
+        return Pages(1, None, next)
+    if at.newer:
+        older = encode_cursor(posts[-1], at.page + 1) if posts else None
+        return Pages(at.page if next else 1, next, older)
+    newer = encode_cursor(posts[0], at.page - 1, newer=True) if posts else ""
+    return Pages(at.page, newer if at.page > 2 or not posts else "", next)
 
 
 def rendered_now(row: dict, issuer: str | None,
-                 keep: Callable[[str, Rendered, str | None], None]) -> Post:
-    """A post from a stored `row`; one saved before HTML was stored is rendered now.
+                 keep: Callable[[str, dict[str, Any]], None]) -> Post:
+    """A post from a stored `row`; what a row saved by an older version lacks is
+    made now and written back once through `keep(id, values)` (which must not
+    overwrite values a save wrote since).
 
-    Such a post (or one without an issuer) is written back once through `keep(id,
-    rendered, issuer)`. Rows without an issuer were written when the app knew only
-    the user pool it is configured with (`issuer`); None leaves them with no author.
+    That is the HTML and excerpt (rendered), the word count, the slug and the
+    issuer: rows without one were written when the app knew only the
+    user pool it is configured with (`issuer`); None leaves them with no author.
     """
-    fill_in = row.get("body_html") is None or (
-        row.get("author_iss") is None and issuer is not None)
+    missing: dict[str, Any] = {}
     if row.get("body_html") is None:
         rendered = markdown().prepare_or_plain(row["body"])
-        row = {**row, "body_html": rendered.html, "excerpt": rendered.excerpt}
-    if row.get("author_iss") is None:
-        row = {**row, "author_iss": issuer or ""}
-    if row.get("author_id") is None:
-        row = {**row, "author_id": member_id(row["author_iss"], row["author_sub"]),
-               "author_name": ""}
+        missing.update(body_html=rendered.html, excerpt=rendered.excerpt,
+                       words=rendered.words)
+    elif row.get("words") is None:
+        missing["words"] = len(markdown_text(row["body_html"]).split())
+    if row.get("author_iss") is None and issuer is not None:
+        missing["author_iss"] = issuer
+    row = {"author_iss": "", **{k: v for k, v in row.items() if v is not None},
+           **missing}
+    if row.get("author_id") is None:  # its author_name may be a generated username
+        row.update(author_id=member_id(row["author_iss"], row["author_sub"]),
+                   author_name="")
+    if row.get("slug") is None:
+        row["slug"] = missing["slug"] = slug_of(row["title"])
     status = row.get("status") or PUBLISHED  # posts from before drafts: published
     published_at = row.get("published_at")
     if status == PUBLISHED and published_at is None:
         published_at = row["created_at"]
-    row = {**row, "status": status,
-           "published_at": None if published_at is None else int(published_at)}
-    post = Post(**{field.name: row[field.name] for field in dataclasses.fields(Post)})
-    if fill_in:
+    row = {**row, "status": status, "tags": tuple(row.get("tags") or ()),
+           "published_at": None if published_at is None else int(published_at),
+           "edited_at": None if row.get("edited_at") is None else int(
+               row["edited_at"]), "words": int(row.get("words") or 0)}
+    post = Post(**{field.name: row[field.name] for field in dataclasses.fields(Post)
+                   if field.name in row})
+    if missing:
         try:
-            keep(post.id, markdown().Rendered(post.body_html, post.excerpt), issuer)
+            keep(post.id, missing)
         except PostsUnavailable:
             pass  # kept next time; this reader still gets the page
     return post
+
+
+def markdown_text(html: str) -> str:
+    """The text of stored HTML, without markup."""
+    from markupsafe import Markup
+
+    return Markup(html).striptags()
 
 
 def init_app(app: Flask) -> None:

@@ -10,6 +10,15 @@ them, and carry `draft_of` (their author's member id), the hash key of the spars
 `drafts` (range `created_at`): a member's drafts are one Query, and published posts,
 which have no `draft_of`, are not in that index at all.
 
+Author and tag pages come from the sparse GSI `listings` (hash `listed_in`, range
+`created_at`). A published post carries `listed_in` "author#<member id>", so an
+author's page is one Query. Each tag of a published post is an item of its own, id
+"tag#<tag>#<post id>" with `listed_in` "tag#<tag>", the post's `created_at` and
+`post_id` and nothing else: a tag's page is one Query and one BatchGetItem of the
+posts. Drafts have neither. A save that changes what is listed writes the post and
+its tag items in one transaction (TransactWriteItems), conditional on the post
+being as it was read, so the listings never disagree with the posts.
+
 Members are items of the same table: id "member#<member id>", kind "member" and no
 `created_at`, so the sparse `by_created` index never holds them. A page's names are
 one BatchGetItem.
@@ -23,6 +32,7 @@ import uuid
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -34,16 +44,19 @@ from .. import backends
 from . import DRAFT
 from . import PUBLISHED
 from . import Author
+from . import Cursor
 from . import Member
 from . import Post
 from . import PostChanged
 from . import PostsUnavailable
 from . import decode_cursor
-from . import encode_cursor
+from . import is_meaningful_edit
 from . import is_post_id
 from . import new_version
+from . import next_cursor
 from . import now_ms
 from . import rendered_now
+from . import slug_of
 
 if TYPE_CHECKING:
     from ..markdown import Rendered
@@ -52,9 +65,12 @@ log = logging.getLogger(__name__)
 INDEX = "by_created"
 KIND = "post"
 DRAFTS_INDEX = "drafts"  # hash draft_of (the author's member id), range created_at
+LISTINGS = "listings"  # hash listed_in ("author#<id>" or "tag#<tag>"), range created_at
 MEMBER = "member#"  # id prefix of member items (kind "member")
 BATCH = 100  # keys per BatchGetItem, DynamoDB's limit
 REFUSED = "ConditionalCheckFailedException"  # a condition on the author or id failed
+CANCELLED = "TransactionCanceledException"  # a transaction's condition failed
+ATTEMPTS = 3  # reads and conditional writes of a save racing other saves
 
 
 def opener(app: Flask) -> Callable[[], DynamoDBStore]:
@@ -77,26 +93,33 @@ class DynamoDBStore:
         self.issuer = issuer
 
     def to_post(self, item: dict) -> Post:
-        """An item as a `Post`; an old item gets its HTML (and issuer) now."""
-        item = {**item, "created_at": int(item["created_at"]),
-                "updated_at": int(item["updated_at"])}
-        item.pop("draft_of", None)
-        return rendered_now(item, self.issuer, self.keep)
+        """An item as a `Post`; an old item gets what it lacks now."""
+        unlisted = item.get("kind") == KIND and "listed_in" not in item
+        item = {name: value for name, value in item.items()
+                if name not in ("draft_of", "listed_in", "kind")}
+        item.update(created_at=int(item["created_at"]),
+                    updated_at=int(item["updated_at"]))
+        post = rendered_now(item, self.issuer, self.keep)
+        if unlisted:  # published before author pages: on its author's page from now
+            try:
+                self.keep(post.id, {"listed_in": "author#" + post.author_id})
+            except PostsUnavailable:
+                pass
+        return post
 
-    def keep(self, id: str, rendered: Rendered, issuer: str | None) -> None:
+    def keep(self, id: str, values: dict[str, Any]) -> None:
         """Store what an old item lacked; never overwrite what a save wrote since."""
-        values = {":html": rendered.html, ":excerpt": rendered.excerpt}
-        update = ("SET body_html = if_not_exists(body_html, :html),"
-                  " excerpt = if_not_exists(excerpt, :excerpt)")
-        if issuer is not None:
-            update += ", author_iss = if_not_exists(author_iss, :iss)"
-            values[":iss"] = issuer
+        names = {f"#{n}": name for n, name in enumerate(values)}
+        update = "SET " + ", ".join(f"#{n} = if_not_exists(#{n}, :{n})"
+                                    for n in range(len(values)))
         try:
             with unavailable_as_503(expected=REFUSED):
                 self.table.update_item(
                     Key={"id": id}, UpdateExpression=update,
                     ConditionExpression="attribute_exists(id)",  # not if deleted since
-                    ExpressionAttributeValues=values)
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues={f":{n}": value for n, value
+                                               in enumerate(values.values())})
         except ClientError:
             pass
 
@@ -109,23 +132,36 @@ class DynamoDBStore:
         return {"ConditionExpression": condition,
                 "ExpressionAttributeValues": {":sub": author.sub, ":iss": author.iss}}
 
-    def list_posts(self, cursor: str | None,
-                   limit: int) -> tuple[list[Post], str | None]:
+    def list_posts(self, cursor: str | None, limit: int, author_id: str | None = None,
+                   tag: str | None = None) -> tuple[list[Post], str | None]:
+        if author_id is not None and tag is not None:
+            raise ValueError("list by author or by tag, not both")
+        if tag is not None:
+            return self.page(LISTINGS, "listed_in", "tag#" + tag, cursor, limit,
+                             key_of=lambda post_id: f"tag#{tag}#{post_id}")
+        if author_id is not None:
+            return self.page(LISTINGS, "listed_in", "author#" + author_id, cursor,
+                             limit)
         return self.page(INDEX, "kind", KIND, cursor, limit)
 
     def list_drafts(self, author: Author, cursor: str | None,
                     limit: int) -> tuple[list[Post], str | None]:
         return self.page(DRAFTS_INDEX, "draft_of", author.id, cursor, limit)
 
-    def page(self, index: str, key: str, value: str, cursor: str | None,
-             limit: int) -> tuple[list[Post], str | None]:
-        """Items of `index` with hash `key` = `value`, newest first, after `cursor`."""
-        query: dict[str, Any] = {"IndexName": index, "ScanIndexForward": False,
+    def page(self, index: str, key: str, value: str, cursor: str | None, limit: int,
+             key_of: Callable[[str], str] | None = None) -> tuple[list[Post],
+                                                                   str | None]:
+        """Items of `index` with hash `key` = `value`, newest first, after (or going
+        newer, before) `cursor`. With `key_of` (a post id's tag item id) the index
+        holds tag items, and the posts are read in one batch."""
+        at: Cursor | None = decode_cursor(cursor) if cursor is not None else None
+        query: dict[str, Any] = {"IndexName": index,
+                                 "ScanIndexForward": bool(at and at.newer),
                                  "KeyConditionExpression": Key(key).eq(value)}
-        if cursor is not None:
-            created_at, post_id = decode_cursor(cursor)
-            query["ExclusiveStartKey"] = {key: value, "created_at": created_at,
-                                          "id": post_id}
+        if at is not None:
+            query["ExclusiveStartKey"] = {
+                key: value, "created_at": at.created_at,
+                "id": key_of(at.id) if key_of else at.id}
         items: list[dict] = []
         with unavailable_as_503():
             while len(items) <= limit:  # one more than a page tells whether more remain
@@ -134,8 +170,22 @@ class DynamoDBStore:
                 if "LastEvaluatedKey" not in page:
                     break
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        posts = [self.to_post(item) for item in items[:limit]]
-        return posts, encode_cursor(posts[-1]) if len(items) > limit else None
+        more, items = len(items) > limit, items[:limit]
+        if at is not None and at.newer:
+            items.reverse()
+        if key_of is not None:
+            items = self.posts_of([item["post_id"] for item in items])
+        posts = [self.to_post(item) for item in items]
+        return posts, next_cursor(posts, at, more)
+
+    def posts_of(self, ids: list[str]) -> list[dict]:
+        """The published post items with these ids, in this order, in one batch
+        read (a post deleted or unpublished since its tag item was read is left
+        out)."""
+        found = {item["id"]: item for item in self.batch_get(
+            [{"id": id} for id in ids])}
+        return [found[id] for id in ids
+                if id in found and found[id].get("kind") == KIND]
 
     def bodies(self) -> Iterator[str]:
         """The Markdown of every post, drafts included: the `by_created` index holds
@@ -153,82 +203,180 @@ class DynamoDBStore:
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def get_post(self, id: str) -> Post | None:
+        item = self.get_item(id)
+        return self.to_post(item) if item else None
+
+    def get_item(self, id: str) -> dict | None:
+        """The item of the post with this id, read consistently; None if none."""
         if not is_post_id(id):
             return None
         with unavailable_as_503():
-            item = self.table.get_item(Key={"id": id}, ConsistentRead=True).get("Item")
-        return self.to_post(item) if item else None
+            return self.table.get_item(Key={"id": id}, ConsistentRead=True).get("Item")
 
     def create_post(self, title: str, body: str, rendered: Rendered, author: Author,
-                    author_name: str, status: str = PUBLISHED) -> Post:
+                    author_name: str, status: str = PUBLISHED,
+                    tags: Sequence[str] = ()) -> Post:
         now = now_ms()
         post = Post(str(uuid.uuid4()), title, body, author.sub, author_name, now, now,
                     author.iss, rendered.html, rendered.excerpt, author.id, status,
-                    None if status == DRAFT else now)
-        item = {**dataclasses.asdict(post), "kind": KIND}
+                    None if status == DRAFT else now, tuple(tags), None,
+                    rendered.words, slug_of(title))
+        item = {name: value for name, value in dataclasses.asdict(post).items()
+                if value is not None}
+        item.update(kind=KIND, tags=list(post.tags))
         if status == DRAFT:
             item.update(kind=DRAFT, draft_of=author.id)
-            del item["published_at"]
-        with unavailable_as_503():
-            self.table.put_item(Item=item,
-                                ConditionExpression="attribute_not_exists(id)")
+        else:
+            item["listed_in"] = "author#" + author.id
+        put = {"Item": item, "ConditionExpression": "attribute_not_exists(id)"}
+        self.write(put, {"Put": put}, self.tag_writes(post.id, now, (),
+                                                      () if post.is_draft else tags))
         return post
 
     def update_post(self, id: str, title: str, body: str, rendered: Rendered,
                     author: Author, status: str | None = None,
-                    version: int | None = None) -> Post | None:
-        if not is_post_id(id):
-            return None
+                    version: int | None = None,
+                    tags: Sequence[str] | None = None) -> Post | None:
+        for _ in range(ATTEMPTS):  # another save between the read and the write: again
+            item = self.get_item(id)
+            if item is None or self.to_post(item).author != author:
+                return None
+            before = self.to_post(item)
+            if version is not None and before.updated_at != version:
+                raise PostChanged(before)
+            saved = self.try_update(before, title, body, rendered, author, status,
+                                    tags, new_version(version))
+            if saved is not None:
+                return saved
+        raise PostsUnavailable()
+
+    def try_update(self, before: Post, title: str, body: str, rendered: Rendered,
+                   author: Author, status: str | None, tags: Sequence[str] | None,
+                   now: int) -> Post | None:
+        """Write the update over `before`, if the post is still `before`; None if it
+        changed since (the caller reads it again)."""
+        tags = before.tags if tags is None else tuple(tags)
+        draft = status == DRAFT or (status is None and before.is_draft)
         condition = self.written_by(author)
         values = {**condition["ExpressionAttributeValues"], ":title": title,
                   ":body": body, ":html": rendered.html, ":excerpt": rendered.excerpt,
-                  ":now": new_version(version)}
+                  ":words": rendered.words, ":slug": slug_of(title),
+                  ":tags": list(tags), ":now": now, ":loaded": before.updated_at}
         update = ("SET title = :title, body = :body, body_html = :html,"
-                  " excerpt = :excerpt, updated_at = :now, author_iss = :iss")
-        if status == DRAFT:
-            update += ", #kind = :draft, draft_of = :author, #status = :draft"
-            update += " REMOVE published_at"
+                  " excerpt = :excerpt, words = :words, slug = :slug, tags = :tags,"
+                  " updated_at = :now, author_iss = :iss")
+        if is_meaningful_edit(before, title, body, tags, status, now):
+            update += ", edited_at = :now"
+        if draft:
+            update += (", #kind = :draft, draft_of = :author, #status = :draft"
+                       " REMOVE published_at, listed_in")
             values.update({":draft": DRAFT, ":author": author.id})
-        elif status == PUBLISHED:  # published_at: kept if it was published already
-            update += (", #kind = :post, #status = :published,"
-                       " published_at = if_not_exists(published_at, :now)"
+        else:  # published_at: kept if it was published already
+            update += (", #kind = :post, #status = :published, listed_in = :listed,"
+                       " published_at = if_not_exists(published_at, :published_at)"
                        " REMOVE draft_of")
-            values.update({":post": KIND, ":published": PUBLISHED})
-        expression = condition["ConditionExpression"]
-        if version is not None:
-            expression = f"({expression}) AND updated_at = :version"
-            values[":version"] = version
-        try:
-            with unavailable_as_503(expected=REFUSED):
-                item = self.table.update_item(
-                    Key={"id": id}, ReturnValues="ALL_NEW", UpdateExpression=update,
-                    ConditionExpression=expression, ExpressionAttributeValues=values,
-                    **({"ExpressionAttributeNames": {"#status": "status",
-                                                     "#kind": "kind"}}
-                       if status else {}))["Attributes"]
-        except ClientError:  # missing, someone else's post, or changed since
-            return self.refused(id, author, version)
-        return self.to_post(item)
+            values.update({":post": KIND, ":published": PUBLISHED,
+                           ":listed": "author#" + author.id,
+                           ":published_at": before.published_at or now})
+        change = {
+            "Key": {"id": before.id}, "UpdateExpression": update,
+            "ConditionExpression":
+                f"({condition['ConditionExpression']}) AND updated_at = :loaded",
+            "ExpressionAttributeValues": values,
+            "ExpressionAttributeNames": {"#status": "status", "#kind": "kind"}}
+        listed_before = () if before.is_draft else before.tags
+        tag_writes = self.tag_writes(before.id, before.created_at, listed_before,
+                                     () if draft else tags)
+        if not self.write(change, {"Update": change}, tag_writes):
+            return None
+        return dataclasses.replace(
+            before, title=title, body=body, body_html=rendered.html,
+            excerpt=rendered.excerpt, words=rendered.words, slug=values[":slug"],
+            tags=tags, updated_at=now, author_iss=author.iss,
+            status=DRAFT if draft else PUBLISHED,
+            published_at=None if draft else before.published_at or now,
+            edited_at=now if "edited_at" in update else before.edited_at)
 
-    def refused(self, id: str, author: Author, version: int | None) -> None:
-        """After a refused update: `PostChanged` if only the version was wrong."""
-        if version is not None:
-            current = self.get_post(id)
-            if current is not None and current.author == author:
-                raise PostChanged(current)
+    def tag_writes(self, post_id: str, created_at: int, before: Sequence[str],
+                   after: Sequence[str]) -> list[dict]:
+        """The transaction items that make a post's tag items `after` from `before`."""
+        name = self.table.name
+        puts = [{"Put": {"TableName": name, "Item": {
+            "id": f"tag#{tag}#{post_id}", "listed_in": "tag#" + tag,
+            "created_at": created_at, "post_id": post_id}}}
+            for tag in after if tag not in before]
+        deletes = [{"Delete": {"TableName": name,
+                               "Key": {"id": f"tag#{tag}#{post_id}"}}}
+                   for tag in before if tag not in after]
+        return puts + deletes
 
-    def delete_post(self, id: str, author: Author | None) -> bool:
-        if not is_post_id(id):
-            return False
-        condition: dict[str, Any] = {"ConditionExpression": "attribute_exists(id)"}
-        if author is not None:
-            condition = self.written_by(author)
+    def write(self, alone: dict, in_transaction: dict, tag_writes: list[dict]) -> bool:
+        """One conditional write of the post (`alone`: put_item or update_item
+        arguments), or with tag item writes one transaction (the post's as
+        `in_transaction`). False if the post's condition failed."""
         try:
-            with unavailable_as_503(expected=REFUSED):
-                self.table.delete_item(Key={"id": id}, **condition)
+            if not tag_writes:
+                with unavailable_as_503(expected=REFUSED):
+                    if "Item" in alone:
+                        self.table.put_item(**alone)
+                    else:
+                        self.table.update_item(**alone)
+                return True
+            [(kind, post)] = in_transaction.items()
+            with unavailable_as_503(expected=CANCELLED):
+                self.table.meta.client.transact_write_items(TransactItems=[
+                    {kind: {"TableName": self.table.name, **post}}, *tag_writes])
+            return True
         except ClientError:
             return False
-        return True
+
+    def delete_post(self, id: str, author: Author | None) -> bool:
+        for _ in range(ATTEMPTS):  # another save between the read and the write: again
+            item = self.get_item(id)
+            if item is None:
+                return False
+            post = self.to_post(item)
+            if author is not None and post.author != author:
+                return False
+            condition = self.written_by(author) if author is not None else {
+                "ConditionExpression": "attribute_exists(id)",
+                "ExpressionAttributeValues": {}}
+            delete = {"Key": {"id": id}, "ConditionExpression":
+                      f"({condition['ConditionExpression']}) AND updated_at = :loaded",
+                      "ExpressionAttributeValues": {
+                          **condition["ExpressionAttributeValues"],
+                          ":loaded": post.updated_at}}
+            listed = () if post.is_draft else post.tags
+            tag_writes = self.tag_writes(id, post.created_at, listed, ())
+            try:
+                if not tag_writes:
+                    with unavailable_as_503(expected=REFUSED):
+                        self.table.delete_item(**delete)
+                    return True
+                with unavailable_as_503(expected=CANCELLED):
+                    self.table.meta.client.transact_write_items(TransactItems=[
+                        {"Delete": {"TableName": self.table.name, **delete}},
+                        *tag_writes])
+                return True
+            except ClientError:
+                continue
+        raise PostsUnavailable()
+
+    def batch_get(self, keys: list[dict], **options: Any) -> list[dict]:
+        """The items with these keys, read consistently in batches of BATCH."""
+        items: list[dict] = []
+        client = self.table.meta.client  # the resource's: it (de)serialises values
+        for start in range(0, len(keys), BATCH):
+            request = {self.table.name: {
+                "Keys": keys[start:start + BATCH], "ConsistentRead": True, **options}}
+            for _ in range(3):  # keys left unprocessed under load: ask again, twice
+                with unavailable_as_503():
+                    answer = client.batch_get_item(RequestItems=request)
+                items += answer["Responses"].get(self.table.name, [])
+                request = answer.get("UnprocessedKeys")
+                if not request:
+                    break
+        return items
 
     def save_member(self, author: Author, name: str, login: bool) -> None:
         update = ("SET #kind = :kind, #iss = :iss, #sub = :sub, #name = :name,"
@@ -257,23 +405,11 @@ class DynamoDBStore:
                       None if last_login is None else int(last_login))
 
     def member_names(self, ids: Iterable[str]) -> dict[str, str]:
-        keys = [{"id": MEMBER + id} for id in sorted(set(ids))]
-        names: dict[str, str] = {}
-        client = self.table.meta.client  # the resource's: it (de)serialises values
-        for start in range(0, len(keys), BATCH):
-            request = {self.table.name: {
-                "Keys": keys[start:start + BATCH], "ConsistentRead": True,
-                "ProjectionExpression": "#id, #name",
-                "ExpressionAttributeNames": {"#id": "id", "#name": "name"}}}
-            for _ in range(3):  # keys left unprocessed under load: ask again, twice
-                with unavailable_as_503():
-                    answer = client.batch_get_item(RequestItems=request)
-                for item in answer["Responses"].get(self.table.name, []):
-                    names[item["id"].removeprefix(MEMBER)] = item["name"]
-                request = answer.get("UnprocessedKeys")
-                if not request:
-                    break
-        return names
+        items = self.batch_get(
+            [{"id": MEMBER + id} for id in sorted(set(ids))],
+            ProjectionExpression="#id, #name",
+            ExpressionAttributeNames={"#id": "id", "#name": "name"})
+        return {item["id"].removeprefix(MEMBER): item["name"] for item in items}
 
     def init_db(self) -> None:
         """Create the table and its index if missing (on AWS serverless.yml does)."""
@@ -291,7 +427,8 @@ TABLE_SHAPE: dict[str, Any] = {
     "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"},
                              {"AttributeName": "kind", "AttributeType": "S"},
                              {"AttributeName": "created_at", "AttributeType": "N"},
-                             {"AttributeName": "draft_of", "AttributeType": "S"}],
+                             {"AttributeName": "draft_of", "AttributeType": "S"},
+                             {"AttributeName": "listed_in", "AttributeType": "S"}],
     "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
     "GlobalSecondaryIndexes": [{
         "IndexName": INDEX, "Projection": {"ProjectionType": "ALL"},
@@ -299,5 +436,8 @@ TABLE_SHAPE: dict[str, Any] = {
                       {"AttributeName": "created_at", "KeyType": "RANGE"}]}, {
         "IndexName": DRAFTS_INDEX, "Projection": {"ProjectionType": "ALL"},
         "KeySchema": [{"AttributeName": "draft_of", "KeyType": "HASH"},
+                      {"AttributeName": "created_at", "KeyType": "RANGE"}]}, {
+        "IndexName": LISTINGS, "Projection": {"ProjectionType": "ALL"},
+        "KeySchema": [{"AttributeName": "listed_in", "KeyType": "HASH"},
                       {"AttributeName": "created_at", "KeyType": "RANGE"}]}],
 }

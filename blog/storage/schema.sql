@@ -19,6 +19,18 @@ CREATE TABLE IF NOT EXISTS post (
 
 CREATE INDEX IF NOT EXISTS post_newest ON post (created_at DESC, id DESC);
 
+-- One row per tag of a published post (none for drafts), kept with the post's `tags`
+-- in the same transaction: a tag's page is one indexed query.
+CREATE TABLE IF NOT EXISTS post_tag (
+  tag TEXT NOT NULL,
+  post_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tag, post_id)
+);
+
+CREATE INDEX IF NOT EXISTS post_tag_newest ON post_tag (tag, created_at DESC, post_id DESC);
+CREATE INDEX IF NOT EXISTS post_tag_post ON post_tag (post_id);
+
 -- Members by their id (storage.member_id of issuer and sub), written at login.
 CREATE TABLE IF NOT EXISTS member (
   id TEXT PRIMARY KEY,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sqlite3
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from importlib import resources
 from typing import TYPE_CHECKING
 from typing import Any
@@ -17,6 +19,7 @@ from flask import Flask
 
 from .. import backends
 from . import DRAFT
+from . import EDIT_GRACE
 from . import PUBLISHED
 from . import Author
 from . import Member
@@ -24,11 +27,13 @@ from . import Post
 from . import PostChanged
 from . import PostsUnavailable
 from . import decode_cursor
-from . import encode_cursor
 from . import is_post_id
+from . import member_id
 from . import new_version
+from . import next_cursor
 from . import now_ms
 from . import rendered_now
+from . import slug_of
 
 if TYPE_CHECKING:
     from ..markdown import Rendered
@@ -39,11 +44,23 @@ PLACES = ", ".join("?" for _ in dataclasses.fields(Post))
 SCHEMA = resources.files(__package__).joinpath("schema.sql").read_text()
 # Columns added since the first schema: files made before get them on open.
 MIGRATIONS = {"author_iss": "TEXT", "body_html": "TEXT", "excerpt": "TEXT",
-              "author_id": "TEXT", "status": "TEXT", "published_at": "INTEGER"}
+              "author_id": "TEXT", "status": "TEXT", "published_at": "INTEGER",
+              "tags": "TEXT", "edited_at": "INTEGER", "words": "INTEGER",
+              "slug": "TEXT"}
 # Made after MIGRATIONS: an older file has no `status` column before then.
-DRAFTS_INDEX = ("CREATE INDEX IF NOT EXISTS post_drafts ON post"
-                " (author_id, created_at DESC, id DESC) WHERE status = 'draft'")
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS post_drafts ON post"
+    " (author_id, created_at DESC, id DESC) WHERE status = 'draft'",
+    "CREATE INDEX IF NOT EXISTS post_by_author ON post"
+    " (author_id, created_at DESC, id DESC) WHERE status IS NOT 'draft'")
 PUBLISHED_ROWS = "status IS NOT 'draft'"  # NULL: a row from before drafts
+
+
+def row_of(post: Post) -> tuple:
+    """A post's column values, in COLUMNS order (tags as a JSON list)."""
+    values = dataclasses.asdict(post)
+    values["tags"] = json.dumps(list(post.tags))
+    return tuple(values.values())
 
 
 def opener(app: Flask) -> Callable[[], SqliteStore]:
@@ -84,25 +101,43 @@ class SqliteStore:
                 except sqlite3.OperationalError as error:
                     if "duplicate column" not in str(error):  # another process won
                         raise
-        self.db.execute(DRAFTS_INDEX)
+        for index in INDEXES:
+            self.db.execute(index)
+        # Rows from before member ids get theirs, so author pages list them (and
+        # lose the name they saved, which may be a generated username).
+        old = "author_id IS NULL AND author_iss IS NOT NULL"
+        if self.db.execute(f"SELECT 1 FROM post WHERE {old} LIMIT 1").fetchone():
+            self.db.create_function("member_id", 2, member_id, deterministic=True)
+            with self.db:
+                self.db.execute("UPDATE post SET author_id = member_id(author_iss,"
+                                f" author_sub), author_name = '' WHERE {old}")
 
     def to_post(self, row: sqlite3.Row) -> Post:
-        """A row as a `Post`; an old row gets its HTML (and issuer) now."""
-        return rendered_now(dict(row), self.issuer, self.keep)
+        """A row as a `Post`; an old row gets what it lacks now."""
+        values = dict(row)
+        values["tags"] = json.loads(values["tags"] or "[]")
+        return rendered_now(values, self.issuer, self.keep)
 
-    def keep(self, id: str, rendered: Rendered, issuer: str | None) -> None:
+    def keep(self, id: str, values: dict[str, Any]) -> None:
         """Store what an old row lacked; never overwrite what a save wrote since."""
+        sets = ", ".join(f"{name} = COALESCE({name}, ?)" for name in values)
         with busy_as_503(), self.db:
-            self.db.execute(
-                "UPDATE post SET body_html = COALESCE(body_html, ?),"
-                " excerpt = COALESCE(excerpt, ?), author_iss = COALESCE(author_iss, ?)"
-                " WHERE id = ?", (rendered.html, rendered.excerpt, issuer, id))
+            self.db.execute(f"UPDATE post SET {sets} WHERE id = ?",
+                            (*values.values(), id))
 
     def close(self) -> None:
         self.db.close()
 
-    def list_posts(self, cursor: str | None,
-                   limit: int) -> tuple[list[Post], str | None]:
+    def list_posts(self, cursor: str | None, limit: int, author_id: str | None = None,
+                   tag: str | None = None) -> tuple[list[Post], str | None]:
+        if author_id is not None and tag is not None:
+            raise ValueError("list by author or by tag, not both")
+        if tag is not None:
+            return self.page(f"{PUBLISHED_ROWS} AND id IN (SELECT post_id FROM post_tag"
+                             " WHERE tag = ?)", (tag,), cursor, limit)
+        if author_id is not None:
+            return self.page(f"{PUBLISHED_ROWS} AND author_id = ?", (author_id,),
+                             cursor, limit)
         return self.page(PUBLISHED_ROWS, (), cursor, limit)
 
     def bodies(self) -> Iterator[str]:
@@ -118,17 +153,23 @@ class SqliteStore:
 
     def page(self, where: str, values: tuple, cursor: str | None,
              limit: int) -> tuple[list[Post], str | None]:
-        """The rows matching `where`, newest first, after `cursor`."""
-        after = decode_cursor(cursor) if cursor is not None else None
-        if after:
-            where += " AND (created_at, id) < (?, ?)"
+        """The rows matching `where`, newest first, after (or, going newer, before)
+        `cursor`."""
+        at = decode_cursor(cursor) if cursor is not None else None
+        order = "DESC"
+        if at is not None:
+            where += f" AND (created_at, id) {'>' if at.newer else '<'} (?, ?)"
+            values += (at.created_at, at.id)
+            order = "ASC" if at.newer else "DESC"
         with busy_as_503():
             rows = self.db.execute(
                 f"SELECT {COLUMNS} FROM post WHERE {where}"
-                " ORDER BY created_at DESC, id DESC LIMIT ?",
-                (*values, *(after or ()), limit + 1)).fetchall()
+                f" ORDER BY created_at {order}, id {order} LIMIT ?",
+                (*values, limit + 1)).fetchall()
         posts = [self.to_post(row) for row in rows[:limit]]
-        return posts, encode_cursor(posts[-1]) if len(rows) > limit else None
+        if order == "ASC":
+            posts.reverse()
+        return posts, next_cursor(posts, at, len(rows) > limit)
 
     def get_post(self, id: str) -> Post | None:
         if not is_post_id(id):
@@ -139,27 +180,40 @@ class SqliteStore:
         return self.to_post(row) if row else None
 
     def create_post(self, title: str, body: str, rendered: Rendered, author: Author,
-                    author_name: str, status: str = PUBLISHED) -> Post:
+                    author_name: str, status: str = PUBLISHED,
+                    tags: Sequence[str] = ()) -> Post:
         now = now_ms()
         post = Post(str(uuid.uuid4()), title, body, author.sub, author_name, now, now,
                     author.iss, rendered.html, rendered.excerpt, author.id, status,
-                    None if status == DRAFT else now)
+                    None if status == DRAFT else now, tuple(tags), None,
+                    rendered.words, slug_of(title))
         with busy_as_503(), self.db:
             self.db.execute(f"INSERT INTO post ({COLUMNS}) VALUES ({PLACES})",
-                            dataclasses.astuple(post))
+                            row_of(post))
+            self.list_tags(post)
         return post
 
     def update_post(self, id: str, title: str, body: str, rendered: Rendered,
                     author: Author, status: str | None = None,
-                    version: int | None = None) -> Post | None:
+                    version: int | None = None,
+                    tags: Sequence[str] | None = None) -> Post | None:
         if not is_post_id(id):
             return None
         now = new_version(version)
-        # published_at: kept while published, set on publishing, cleared as a draft.
+        tags_json = None if tags is None else json.dumps(list(tags))
+        # published_at: kept while published, set on publishing, cleared as a draft;
+        # edited_at: see storage.is_meaningful_edit (the right side sees the old row).
         with busy_as_503(), self.db:
             rows = self.db.execute(
                 "UPDATE post SET title = ?, body = ?, body_html = ?, excerpt = ?,"
+                " words = ?, slug = ?, tags = COALESCE(?, tags),"
                 " updated_at = MAX(created_at, ?), author_iss = ?,"
+                " edited_at = CASE WHEN status IS NOT 'draft'"
+                "   AND COALESCE(?, 'published') = 'published'"
+                "   AND (title IS NOT ? OR body IS NOT ?"
+                "        OR COALESCE(?, tags) IS NOT tags)"
+                "   AND ? - COALESCE(published_at, created_at) >= ?"
+                "   THEN ? ELSE edited_at END,"
                 " status = COALESCE(?, status),"
                 " published_at = CASE COALESCE(?, status, 'published')"
                 "   WHEN 'draft' THEN NULL"
@@ -168,16 +222,29 @@ class SqliteStore:
                 f" WHERE id = ? AND {self.written_by()}"
                 " AND (? IS NULL OR updated_at = ?)"
                 f" RETURNING {COLUMNS}",
-                (title, body, rendered.html, rendered.excerpt, now, author.iss, status,
-                 status, now, id, *self.author_values(author), version,
+                (title, body, rendered.html, rendered.excerpt, rendered.words,
+                 slug_of(title), tags_json, now, author.iss,
+                 status, title, body, tags_json, now, EDIT_GRACE, now,
+                 status, status, now, id, *self.author_values(author), version,
                  version)).fetchall()
-        if rows:
-            return self.to_post(rows[0])
+            if rows:
+                post = self.to_post(rows[0])
+                self.list_tags(post)
+                return post
         if version is not None:
             current = self.get_post(id)
             if current is not None and current.author == author:
                 raise PostChanged(current)
         return None
+
+    def list_tags(self, post: Post) -> None:
+        """Make the post's tag rows what it is now (none for a draft); inside the
+        transaction that saves the post."""
+        self.db.execute("DELETE FROM post_tag WHERE post_id = ?", (post.id,))
+        if not post.is_draft:
+            self.db.executemany(
+                "INSERT INTO post_tag (tag, post_id, created_at) VALUES (?, ?, ?)",
+                [(tag, post.id, post.created_at) for tag in post.tags])
 
     def delete_post(self, id: str, author: Author | None) -> bool:
         if not is_post_id(id):
@@ -187,6 +254,8 @@ class SqliteStore:
         with busy_as_503(), self.db:
             deleted = self.db.execute(f"DELETE FROM post WHERE id = ?{where}",
                                       (id, *values))
+            if deleted.rowcount == 1:
+                self.db.execute("DELETE FROM post_tag WHERE post_id = ?", (id,))
         return deleted.rowcount == 1
 
     def save_member(self, author: Author, name: str, login: bool) -> None:

@@ -57,7 +57,8 @@ def test_posts_table_is_what_the_store_expects(template):
     indexes = {index["IndexName"]: [key["AttributeName"] for key in index["KeySchema"]]
                for index in table["GlobalSecondaryIndexes"]}
     assert indexes == {"by_created": ["kind", "created_at"],
-                       "drafts": ["draft_of", "created_at"]}
+                       "drafts": ["draft_of", "created_at"],
+                       "listings": ["listed_in", "created_at"]}
 
 
 def test_role_reaches_only_the_tables_secrets_and_images(template):
