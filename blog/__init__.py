@@ -12,6 +12,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import api
     from . import auth
     from . import autosave
+    from . import browse
     from . import config
     from . import csrf
     from . import errors
@@ -45,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(posts.bp)
+    app.register_blueprint(browse.bp)
     app.register_blueprint(autosave.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(media.bp)

@@ -19,7 +19,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 SALT = "blog.kept.writer"
 MAX_AGE = 7 * 24 * 3600  # seconds a form page may stay open and still name its writer
-FIELDS = ("title", "body", "version")
+FIELDS = ("title", "body", "tags", "version")
 MAX_BYTES = 300_000  # of text kept: a DynamoDB session item holds at most 400 KB
 
 

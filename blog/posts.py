@@ -1,5 +1,9 @@
 """Posts: list, read, write (publish, save a draft, preview), edit (the author), delete
-(the author or a moderator); a draft is only its author's."""
+(the author or a moderator); a draft is only its author's.
+
+A post's address is `/posts/<id>/<slug>`, the slug made from its title when saved;
+`/posts/<id>` and an out-of-date slug redirect there.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +35,9 @@ from .storage import PostChanged
 from .storage import PostsUnavailable
 from .storage import check_post
 from .storage import get_store
+from .storage import pages
 from .storage import rfc3339
+from .storage import split_tags
 from .storage import utc
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
@@ -39,6 +45,12 @@ PAGE_SIZE = 10
 ACTIONS = {"publish": PUBLISHED, "draft": DRAFT, "preview": None}
 
 bp.add_app_template_filter(rfc3339, "rfc3339")
+
+
+@bp.app_template_global()
+def post_url(post: Post, **values: Any) -> str:
+    """The readable address of a post: `/posts/<id>/<slug>`."""
+    return url_for("posts.read", post_id=post.id, slug=post.slug, **values)
 
 
 @bp.app_template_filter("humantime")
@@ -55,7 +67,8 @@ def index() -> Any:
     cursor = request.args.get("cursor") or None
     posts, next_cursor = get_store().list_posts(cursor, PAGE_SIZE)
     return render_template("posts/index.html", posts=posts, names=bylines(posts),
-                           cursor=cursor, next_cursor=next_cursor)
+                           pages=pages(posts, cursor, next_cursor),
+                           page_size=PAGE_SIZE)
 
 
 @bp.get("/drafts")
@@ -64,15 +77,26 @@ def drafts() -> Any:
     """The member's own drafts, newest first, paged like the posts."""
     cursor = request.args.get("cursor") or None
     posts, next_cursor = get_store().list_drafts(author(), cursor, PAGE_SIZE)
-    return render_template("posts/drafts.html", posts=posts, cursor=cursor,
-                           next_cursor=next_cursor)
+    return render_template("posts/drafts.html", posts=posts,
+                           pages=pages(posts, cursor, next_cursor),
+                           page_size=PAGE_SIZE)
 
 
 @bp.get("/<post_id>")
 @login_required
 def detail(post_id: str) -> Any:
-    """One post, with Edit and Delete for those allowed to use them."""
+    """A post's short address: redirects to its readable one."""
+    return redirect(post_url(get_post(post_id, check_author=False)), 301)
+
+
+@bp.get("/<post_id>/<slug>")
+@login_required
+def read(post_id: str, slug: str) -> Any:
+    """One post, with Edit and Delete for those allowed to use them; a slug from an
+    older title redirects to the current one."""
     post = get_post(post_id, check_author=False)
+    if slug != post.slug:
+        return redirect(post_url(post), 301)
     return render_template("posts/detail.html", post=post, names=bylines([post]),
                            can_edit=is_author(post), can_delete=may_delete(post))
 
@@ -83,7 +107,7 @@ def create() -> Any:
     """Write a post: publish it, save it as a draft, or preview it."""
     if request.method == "POST":
         return write(None)
-    return form_page(None, kept.take_kept() or {"title": "", "body": ""})
+    return form_page(None, kept.take_kept() or {"title": "", "body": "", "tags": []})
 
 
 @bp.route("/<post_id>/edit", methods=("GET", "POST"))
@@ -94,7 +118,7 @@ def update(post_id: str) -> Any:
     if request.method == "POST":
         return write(post)
     form = kept.take_kept() or {"title": post.title, "body": post.body,
-                                "version": post.updated_at}
+                                "tags": list(post.tags), "version": post.updated_at}
     return form_page(post, form)
 
 
@@ -111,20 +135,20 @@ def write(post: Post | None) -> Any:
     store = get_store()
     if post is None:
         saved = store.create_post(form["title"], form["body"], form["rendered"],
-                                  author(), g.user["name"], status)
+                                  author(), g.user["name"], status, form["tags"])
     else:
         try:  # conditional on the author and the version loaded, in the store itself
             saved = store.update_post(post.id, form["title"], form["body"],
                                       form["rendered"], author(),
                                       status if status != post.status else None,
-                                      version=read_version())
+                                      version=read_version(), tags=form["tags"])
         except PostChanged as changed:
             form["version"] = changed.current.updated_at  # sending again replaces it
             return form_page(post, form, {"conflict": changed.description}, 409)
         if saved is None:
             abort(404, "This post was deleted while you were editing it.")
     flash(saved_message(post, saved), "success")
-    return redirect(url_for("posts.detail", post_id=saved.id))
+    return redirect(post_url(saved))
 
 
 def saved_message(before: Post | None, saved: Post) -> str:
@@ -211,6 +235,11 @@ def may_delete(post: Post) -> bool:
 
 
 def read_form(draft: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
-    """The submitted title and body, tidied, and an error message per bad field."""
-    return check_post(request.form.get("title", ""), request.form.get("body", ""),
-                      draft)
+    """The submitted title, body and tags, tidied, and an error message per bad
+    field."""
+    form, errors = check_post(request.form.get("title", ""),
+                              request.form.get("body", ""), draft,
+                              split_tags(request.form.get("tags", "")))
+    if "tags" in errors:  # given back as typed, to be corrected
+        form["tags"] = split_tags(request.form.get("tags", ""))
+    return form, errors
