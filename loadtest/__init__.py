@@ -190,7 +190,7 @@ def listing(base: str) -> dict[str, tuple[str, str, str]]:
         for card in re.findall(
             r'<article class="post-card".*?</article>', page.text, re.S
         ):
-            post_id = re.search(r'href="/posts/([^"]+)"', card).group(1)
+            post_id = re.search(r'href="/posts/([0-9a-f-]{36})/', card).group(1)
             title = re.search(r'<a href="[^"]+">([^<]*)</a>', card).group(1)
             author = AUTHOR.search(card).group(1)
             listed[post_id] = (html.unescape(author), html.unescape(title), card)

@@ -24,9 +24,9 @@ from .servers import PASSWORD
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 WHO = re.compile(r'<span class="who"[^>]*>([^<]*)<')
-AUTHOR = re.compile(r'<p class="meta">By ([^<]*?) ·')
+AUTHOR = re.compile(r'<p class="meta">\s*By <a href="/authors/[^"]+">([^<]*)</a> ·')
 POST_LINK = re.compile(
-    r'<h2 id="title-[^"]+"><a href="/posts/(' + UUID.pattern + r')">'
+    r'<h2 id="title-[^"]+"><a href="/posts/(' + UUID.pattern + r')/[^"]*">'
 )
 REQUEST_TIMEOUT = 30
 
@@ -65,8 +65,10 @@ class Record:
 
 
 def label(method: str, url: str) -> str:
-    """`GET /posts/{id}/edit`: the route, without ids or query."""
-    return f"{method} {UUID.sub('{id}', urlsplit(url).path)}"
+    """`GET /posts/{id}/edit`: the route, without ids, slugs or query."""
+    path = UUID.sub("{id}", urlsplit(url).path)
+    path = re.sub(r"^/posts/{id}/(?!edit$|delete$)[^/]+$", "/posts/{id}/{slug}", path)
+    return f"{method} {path}"
 
 
 class Browser:
@@ -252,10 +254,11 @@ class VirtualUser:
             title, body = self.text(None, 0)
             form = self.page("GET", "/posts/new")
             detail = self.browser.submit(form, title=title, body=body)
-            match = UUID.fullmatch(urlsplit(detail.url).path.split("/")[-1])
+            match = re.fullmatch(rf"/posts/({UUID.pattern})/[a-z0-9-]+",
+                                 urlsplit(detail.url).path)
             if not match:
                 raise Failed(f"publishing landed on {urlsplit(detail.url).path}")
-            post_id = match.group(0)
+            post_id = match.group(1)
             self.mine[post_id] = 0
             self.record.count("posts")
         self.check_identity(detail, logged_in=True)

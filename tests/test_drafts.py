@@ -14,6 +14,7 @@ from blog.storage import Author
 from blog.storage import Post
 from blog.storage import get_store
 from blog.storage import sqlite
+from tests.support.clients import post_path
 
 
 def saved(app: Flask, post_id: str) -> Post | None:
@@ -36,7 +37,7 @@ def send(client, auth, path: str, action: str | None, **fields: str):
 
 def new_id(response) -> str:
     assert response.status_code == 302, response.status
-    return response.headers["Location"].rsplit("/", 1)[1]
+    return post_path(response.headers["Location"]).removeprefix("/posts/")
 
 
 def test_the_form_offers_publish_draft_and_preview(client, auth) -> None:
@@ -50,7 +51,7 @@ def test_the_form_offers_publish_draft_and_preview(client, auth) -> None:
 def test_a_draft_is_seen_by_its_author_only(app, client, auth) -> None:
     auth.login()
     post_id = new_id(send(client, auth, "/posts/new", "draft", title="Secret"))
-    page = client.get(f"/posts/{post_id}").text
+    page = client.get(f"/posts/{post_id}", follow_redirects=True).text
     assert "Draft saved. Only you can see it." in page and "Secret" in page
     assert "Only you can see this." in page
     assert "Secret" in client.get("/posts/drafts").text
@@ -74,7 +75,8 @@ def test_publishing_a_draft_lists_it_and_sets_published_at(app, client, auth) ->
     response = send(client, auth, f"/posts/{post_id}/edit", "publish", title="Later",
                     version=str(draft.updated_at))
     assert new_id(response) == post_id
-    assert "Post published." in client.get(f"/posts/{post_id}").text
+    page = client.get(f"/posts/{post_id}", follow_redirects=True).text
+    assert "Post published." in page
     post = saved(app, post_id)
     assert post.status == "published" and post.published_at >= draft.updated_at
     assert listed(app) == ["Later"] and "Later" not in client.get("/posts/drafts").text

@@ -27,6 +27,7 @@ from blog import markdown
 from blog import tokens
 from tests.support.clients import BASE_URL
 from tests.support.clients import csrf_from
+from tests.support.clients import post_path
 from tests.support.fakeidp import CLIENT_ID
 from tests.support.fakeidp import new_key
 
@@ -418,7 +419,7 @@ def writer(app, client, auth):
             "/posts/new",
             data={"csrf_token": token, "title": f"Post {n}", "body": "Body"},
         )
-    client.own_post = first.headers["Location"]  # where edits go
+    client.own_post = post_path(first.headers["Location"])  # where edits go
     return client, token
 
 

@@ -47,7 +47,8 @@ def test_a_page_naming_someone_else_is_a_mixup(user):
 def test_an_edit_link_on_someone_elses_post_is_caught(user, monkeypatch):
     post_id = "0f0f0f0f-0000-4000-8000-000000000000"
     detail = (
-        who("load000") + '<p class="meta">By load001 ·</p>'
+        who("load000")
+        + '<p class="meta">By <a href="/authors/x">load001</a> ·</p>'
         f'<a href="/posts/{post_id}/edit">Edit</a>'
     )
     monkeypatch.setattr(user, "page", lambda *args, **kwargs: Page(detail))

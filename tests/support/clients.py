@@ -162,3 +162,8 @@ class AuthActions:
     def logout(self):
         return self.client.post("/auth/logout", data={"csrf_token": self.csrf_token()})
 
+
+
+def post_path(location: str) -> str:
+    """`/posts/<id>` of a post's address (its readable one ends in a slug)."""
+    return re.search(r"/posts/[0-9a-f-]{36}", location).group(0)

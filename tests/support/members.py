@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.support.fakeidp import CLIENT_ID
 
 UUID_USERNAME = "0b5e2c1a-7d1f-4c8e-9a63-2f1d5e8b7c40"  # the deployed pool's usernames
@@ -22,3 +24,8 @@ def script_bearer(idp, sub: str = SUB, **claims) -> dict:
         "token_use": "access", "client_id": CLIENT_ID, "username": UUID_USERNAME,
         "sub": sub, **claims}))
     return {"Authorization": f"Bearer {token}"}
+
+
+def by(name: str) -> re.Pattern:
+    """A byline naming `name`, linked to the author's page, as pages show it."""
+    return re.compile(rf'By <a href="/authors/[a-z2-7]{{24}}">{re.escape(name)}</a> ·')
