@@ -112,6 +112,14 @@ def test_public_html_without_token_cookie_or_new_session(app):
     assert not client.get_cookie("__Host-session", domain="blog.example")
 
 
+def test_members_see_it_in_their_own_layout(auth, client):
+    auth.login(username="carol")
+    response = client.get("/api/docs")
+    html = response.get_data(as_text=True)
+    assert "carol" in html and "Log out" in html and "<h1>Blog API</h1>" in html
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_same_security_headers_as_the_other_pages(client):
     docs, landing = client.get("/api/docs").headers, client.get("/").headers
     for name in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options",
