@@ -23,6 +23,7 @@ VISITS = [
     ("GET", "/posts/new"),
     ("GET", "/"),
     ("GET", "/healthz"),
+    ("GET", "/api/docs"),
     ("POST", "/posts/new"),
 ]
 

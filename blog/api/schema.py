@@ -141,7 +141,8 @@ SECURITY = {"bearerAuth": {
 
 PARAMETERS = {
     "PostId": {"name": "post_id", "in": "path", "required": True,
-               "schema": {"type": "string", "pattern": POST_ID}},
+               "schema": {"type": "string", "pattern": POST_ID},
+               "description": "The post's `id`."},
     "Cursor": {"name": "cursor", "in": "query", "schema": {
         "type": "string", "format": "cursor", "pattern": "^[A-Za-z0-9_-]*$"},
         "description": "`next_cursor` of the page before (format `cursor`: only "
@@ -187,7 +188,8 @@ SCHEMAS = {
     "PostList": {"type": "object", "additionalProperties": False,
                  "required": ["items", "next_cursor"], "properties": {
                      "items": {"type": "array", "items": ref("schemas", "Post")},
-                     "next_cursor": {"type": ["string", "null"]}}},
+                     "next_cursor": {"type": ["string", "null"], "description":
+                                     "`cursor` for the next page; null on the last."}}},
     "NewPost": {"type": "object", "additionalProperties": False,
                 "required": ["title", "body"], "properties": {
                     "title": text(storage.TITLE_MAX, "The title"),

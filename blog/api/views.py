@@ -115,6 +115,19 @@ def delete_post(post_id: str) -> Any:
 @bp.get("/openapi.json")
 def openapi() -> Any:
     """The OpenAPI 3.1 description of this API (public, like any API reference)."""
+    return served_document()
+
+
+@bp.get("/docs")
+def docs() -> Any:
+    """The same description as a page for people (public too)."""
+    from . import reference  # brings the Markdown parser: kept off cold starts
+
+    return reference.page(served_document())
+
+
+def served_document() -> dict[str, Any]:
+    """The document of this app, as both /api/openapi.json and /api/docs show it."""
     return schema.document(current_app.config["API_WRITE_SCOPE"], request.script_root)
 
 

@@ -45,6 +45,19 @@ def test_blog_pages_pass_axe(site, person):
     assert problems == []
 
 
+def test_api_docs_pass_axe_in_light_and_dark(site, person):
+    """The public API reference, as a visitor without a session sees it."""
+    page = person.page
+    page.goto("/api/docs")
+    expect(page.get_by_role("heading", level=1, name="Blog API")).to_be_visible()
+    problems = person.accessibility_problems()
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+    problems += person.accessibility_problems()
+    assert problems == []
+    assert person.context.cookies() == []
+
+
 def test_the_check_finds_what_it_looks_for(site, person):
     """The two tests above would pass vacuously if axe never ran."""
     person.page.goto("/")
