@@ -369,7 +369,8 @@ BAD_BODIES = {
     "lone surrogate": ({"title": "\ud800", "body": "b"}, [(
         "title", "Must be valid Unicode text (it holds an unpaired surrogate).")]),
     "unknown field": ({"title": "t", "body": "b", "author": "x"}, [(
-        "author", "Unknown field: only 'title', 'body' and 'status' are accepted.")]),
+        "author",
+        "Unknown field: only 'title', 'body', 'tags' and 'status' are accepted.")]),
     "unknown status": ({"title": "t", "body": "b", "status": "public"}, [(
         "status", "Must be 'draft' or 'published'.")]),
     "an array": ([], [("", "Must be a JSON object, not an array.")]),
@@ -387,9 +388,9 @@ def test_bad_new_post_gets_422_naming_each_field(client, idp, data, errors) -> N
 
 
 @pytest.mark.parametrize("data,errors", [
-    ({}, [("", "Send 'title', 'body', 'status' or any of them.")]),
-    ({"title": "t", "id": UNKNOWN}, [("id", "Unknown field: only 'title', 'body' and "
-                                            "'status' are accepted.")]),
+    ({}, [("", "Send 'title', 'body', 'tags', 'status' or any of them.")]),
+    ({"title": "t", "id": UNKNOWN}, [("id", "Unknown field: only 'title', 'body', "
+                                            "'tags' and 'status' are accepted.")]),
     ({"body": 1}, [("body", "Must be a string, not a number.")])])
 def test_bad_edit_gets_422_and_changes_nothing(client, idp, data, errors) -> None:
     post = create(client, idp)

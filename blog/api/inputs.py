@@ -15,6 +15,7 @@ from .problems import invalid
 LIMITS = {"title": storage.TITLE_MAX, "body": storage.BODY_MAX}
 STATUSES = (storage.DRAFT, storage.PUBLISHED)
 CURSOR = re.compile(r"[A-Za-z0-9_-]+")  # base64url without padding, as the stores write
+MEMBER_ID = re.compile(r"[a-z2-7]{24}")  # storage.member_id
 
 
 def read_cursor() -> str | None:
@@ -42,14 +43,15 @@ def read_limit(default: int, maximum: int) -> int:
 
 def read_post(current: dict[str, str] | None = None) -> dict[str, Any]:
     """The JSON body of a create (title and body) or an edit of `current` (any of
-    title, body and status).
+    title, body, tags and status).
 
-    Returns the tidied title and body, the body `rendered` and `status` (None when
-    not sent), or raises a problem naming every bad field.
+    Returns the tidied title and body, the body `rendered`, `tags` and `status`
+    (None when not sent), or raises a problem naming every bad field.
     """
     data = read_json_object()
-    errors = [(name, "Unknown field: only 'title', 'body' and 'status' are accepted.")
-              for name in sorted(data.keys() - LIMITS.keys() - {"status"})]
+    errors = [(name, "Unknown field: only 'title', 'body', 'tags' and 'status' are "
+                     "accepted.")
+              for name in sorted(data.keys() - LIMITS.keys() - {"status", "tags"})]
     for name, limit in LIMITS.items():
         if name in data:
             message = field_problem(data[name], limit)
@@ -59,15 +61,52 @@ def read_post(current: dict[str, str] | None = None) -> dict[str, Any]:
             errors.append((name, message))
     if "status" in data and data["status"] not in STATUSES:
         errors.append(("status", "Must be 'draft' or 'published'."))
-    if current is not None and not data.keys() & {*LIMITS, "status"}:
-        errors.append(("", "Send 'title', 'body', 'status' or any of them."))
+    has_tags, tags = "tags" in data, data.pop("tags", None)
+    if has_tags and (message := tags_problem(tags)):
+        errors.append(("tags", message))
+    if current is not None and not has_tags and not data.keys() & {*LIMITS, "status"}:
+        errors.append(("", "Send 'title', 'body', 'tags', 'status' or any of them."))
     if errors:
         raise invalid(errors)
     status = data.pop("status", None)
-    fields, rule_errors = storage.check_post(**{**(current or {}), **data})
+    fields, rule_errors = storage.check_post(**{**(current or {}), **data},
+                                             tags=tags or ())
     if rule_errors:  # the pages' own rules, and a body too complex to format
         raise invalid(rule_errors.items())
+    if tags is None and current is not None:
+        fields["tags"] = None  # an edit without tags keeps them
     return {**fields, "status": status}
+
+
+def tags_problem(tags: object) -> str | None:
+    """Why `tags` cannot be a post's tags as the request schema has them, or None.
+
+    The API takes tags as they are stored (the pages tidy what people type)."""
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        return f"Must be an array of strings, not {json_type(tags)}."
+    if len(tags) > storage.TAGS_MAX:
+        return f"Must hold at most {storage.TAGS_MAX} tags (it has {len(tags)})."
+    if len(set(tags)) < len(tags):
+        return "Must not repeat a tag."
+    for tag in tags:
+        if not storage.TAG.fullmatch(tag):
+            return (f"{json.dumps(tag)[:40]} is not a tag: 1 to 30 of a-z, 0-9 and "
+                    "single hyphens between them.")
+    return None
+
+
+def read_filters() -> tuple[str | None, str | None]:
+    """`?author=` (a member id) and `?tag=` (a tag as stored); empty means absent."""
+    author, tag = request.args.get("author") or None, request.args.get("tag") or None
+    errors = []
+    if author is not None and not MEMBER_ID.fullmatch(author):
+        errors.append(("author", "Not a member id: use an `author.id` of a post."))
+    if tag is not None and not storage.TAG.fullmatch(tag):
+        errors.append(("tag", "Not a tag: 1 to 30 of a-z, 0-9 and single hyphens "
+                              "between them."))
+    if errors:
+        raise invalid(errors, 400)
+    return author, tag
 
 
 def read_status() -> str:

@@ -8,12 +8,14 @@ from .. import storage
 
 POST_ID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 MEMBER_ID = "^[a-z2-7]{24}$"
+TAG = "^[a-z0-9]+(-[a-z0-9]+)*$"  # storage.TAG, with maxLength 30
 # One character that Python's str.split() keeps, i.e. not only whitespace.
 NOT_SPACE = ("[^\\t\\n\\u000b\\f\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680"
              "\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]")
 STRING = {"type": "string"}
 PROBLEMS = {
-    "400": ("BadRequest", "Malformed JSON, or a bad `limit` or `cursor`."),
+    "400": ("BadRequest", "Malformed JSON, or a bad `limit`, `cursor`, `author` or "
+                          "`tag`."),
     "401": ("Unauthorized", "No token, or one that is malformed, expired or not an "
                             "access token of an allowed client."),
     "403": ("Forbidden", "Not the author (or a moderator, to delete), or the token "
@@ -74,11 +76,16 @@ def document(write_scope: str | None, script_root: str = "") -> dict[str, Any]:
         "paths": {
             "/api/posts": {
                 "get": {"operationId": "listPosts", "summary": "Posts, newest first",
-                        "description": "Published posts, or with `status=draft` the "
-                                       "caller's own drafts (nobody else's).",
+                        "description": "Published posts: all of them, or one "
+                                       "author's (`author`), or those with a tag "
+                                       "(`tag`), or both; or with `status=draft` the "
+                                       "caller's own drafts (nobody else's: another "
+                                       "`author` gives none).",
                         "parameters": [ref("parameters", "Cursor"),
                                        ref("parameters", "Limit"),
-                                       ref("parameters", "Status")],
+                                       ref("parameters", "Status"),
+                                       ref("parameters", "Author"),
+                                       ref("parameters", "Tag")],
                         "responses": answers("400", "401", "503", **{"200": {
                             "description": "A page of posts.",
                             "content": json_content("PostList")}})},
@@ -151,6 +158,14 @@ PARAMETERS = {
         "type": "string", "enum": [storage.PUBLISHED, storage.DRAFT],
         "default": storage.PUBLISHED},
         "description": "`draft`: the caller's own drafts instead of published posts."},
+    "Author": {"name": "author", "in": "query",
+               "schema": {"type": "string", "pattern": f"^({MEMBER_ID[1:-1]})?$"},
+               "description": "Only this member's posts: an `author.id`; empty: "
+                              "anyone's."},
+    "Tag": {"name": "tag", "in": "query",
+            "schema": {"type": "string", "pattern": f"^({TAG[1:-1]})?$",
+                       "maxLength": 30},
+            "description": "Only posts with this tag; empty: any."},
     "Limit": {"name": "limit", "in": "query", "description": "Posts per page.",
               "schema": {"type": "integer", "minimum": 1, "maximum": 100,
                          "default": 20}},
@@ -176,7 +191,14 @@ POST = {
     "status": STATUS,
     "published_at": {"type": ["string", "null"], "format": "date-time",
                      "description": "When it was last published; null for a draft."},
+    "tags": {"type": "array", "maxItems": storage.TAGS_MAX, "uniqueItems": True,
+             "items": {"type": "string", "pattern": TAG, "maxLength": 30}},
 }
+TAGS = {"type": "array", "maxItems": storage.TAGS_MAX, "uniqueItems": True,
+        "items": {"type": "string", "pattern": TAG, "maxLength": 30},
+        "description": f"At most {storage.TAGS_MAX}, each as stored: small letters, "
+                       "digits and single hyphens between them (the pages tidy "
+                       "what people type; the API takes tags as they are kept)."}
 FIELD_ERROR = {
     "type": "object", "additionalProperties": False, "required": ["field", "message"],
     "properties": {"message": STRING, "field": {
@@ -194,11 +216,14 @@ SCHEMAS = {
                 "required": ["title", "body"], "properties": {
                     "title": text(storage.TITLE_MAX, "The title"),
                     "body": text(storage.BODY_MAX, "The Markdown body"),
+                    "tags": {**TAGS, "default": []},
                     "status": {**STATUS, "default": storage.PUBLISHED}}},
     "PostChanges": {"type": "object", "additionalProperties": False,
                     "minProperties": 1, "properties": {
                         "title": text(storage.TITLE_MAX, "The title"),
                         "body": text(storage.BODY_MAX, "The Markdown body"),
+                        "tags": {**TAGS, "description": TAGS["description"]
+                                 + " Replaces the post's tags."},
                         "status": STATUS}},
     "Problem": {"type": "object", "required": ["type", "title", "status", "detail"],
                 "properties": {"type": {"type": "string", "format": "uri-reference"},

@@ -28,6 +28,7 @@ from .bearer import authenticate
 from .bearer import is_admin
 from .inputs import bad_cursor
 from .inputs import read_cursor
+from .inputs import read_filters
 from .inputs import read_limit
 from .inputs import read_post
 from .inputs import read_status
@@ -42,15 +43,21 @@ PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 @bp.get("/posts")
 def list_posts() -> Any:
     """A page of published posts (or, `?status=draft`, the caller's own drafts),
-    newest first; `next_cursor` fetches the following page."""
+    newest first, of one `?author=` and/or with one `?tag=`; `next_cursor` fetches
+    the following page."""
     claims = authenticate()
     cursor, limit = read_cursor(), read_limit(PAGE_SIZE, MAX_PAGE_SIZE)
     drafts = read_status() == DRAFT
+    author_id, tag = read_filters()
     try:
-        if drafts:
-            posts, next_cursor = get_store().list_drafts(author(claims), cursor, limit)
+        if drafts and author_id not in (None, author(claims).id):
+            posts, next_cursor = [], None  # nobody sees another member's drafts
+        elif drafts:
+            posts, next_cursor = get_store().list_drafts(author(claims), cursor, limit,
+                                                         tag=tag)
         else:
-            posts, next_cursor = get_store().list_posts(cursor, limit)
+            posts, next_cursor = get_store().list_posts(cursor, limit,
+                                                        author_id=author_id, tag=tag)
     except BadCursor:
         raise bad_cursor() from None
     names = bylines(posts)
@@ -68,7 +75,7 @@ def create_post() -> Any:
     name = current_name(author(claims), claims)
     post = get_store().create_post(fields["title"], fields["body"], fields["rendered"],
                                    author(claims), name,
-                                   fields["status"] or PUBLISHED)
+                                   fields["status"] or PUBLISHED, fields["tags"])
     response = jsonify(post_json(post, name))
     response.headers["Location"] = url_for(".get_post", post_id=post.id)
     return response, 201
@@ -84,7 +91,7 @@ def get_post(post_id: str) -> Any:
 
 @bp.patch("/posts/<post_id>")
 def update_post(post_id: str) -> Any:
-    """Change the title, body and/or status; the author only."""
+    """Change the title, body, tags and/or status; the author only."""
     claims = authenticate(write=True)
     post = find_post(post_id, claims)
     if post.author != author(claims):
@@ -93,7 +100,8 @@ def update_post(post_id: str) -> Any:
     status = fields["status"] if fields["status"] != post.status else None
     # Conditional on the author in the store itself, so a race cannot slip by.
     updated = get_store().update_post(post.id, fields["title"], fields["body"],
-                                      fields["rendered"], author(claims), status)
+                                      fields["rendered"], author(claims), status,
+                                      tags=fields["tags"])
     if updated is None:
         raise Problem(404, "This post was deleted while you were editing it.")
     return post_json(updated, bylines([updated])[updated.id])
@@ -150,7 +158,7 @@ def post_json(post: Post, author_name: str) -> dict[str, Any]:
     author has now."""
     return {
         "id": post.id, "title": post.title, "body": post.body,
-        "body_html": post.body_html,
+        "body_html": post.body_html, "tags": list(post.tags),
         "author": {"id": post.author_id, "name": author_name},
         "created_at": rfc3339(post.created_at), "updated_at": rfc3339(post.updated_at),
         "status": post.status,

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 TITLE_MAX = 200  # characters, after runs of whitespace become one space
 BODY_MAX = 50_000  # characters, as sent (line ends as \n)
 TAGS_MAX = 5  # tags per post
-TAG = re.compile(r"[a-z0-9-]{1,30}")  # a tag after `normalise_tags`
+# A tag after `normalise_tags`: 1 to 30 of a-z, 0-9 and single inner hyphens.
+TAG = re.compile(r"(?=.{1,30}$)[a-z0-9]+(?:-[a-z0-9]+)*")
 EDIT_GRACE = 10 * 60 * 1000  # ms after publishing in which an edit is not "updated"
 WORDS_PER_MINUTE = 230
 SLUG_MAX = 60  # characters of a post's readable slug
@@ -130,12 +131,13 @@ class Store(Protocol):
 
     def list_posts(self, cursor: str | None, limit: int, author_id: str | None = None,
                    tag: str | None = None) -> tuple[list[Post], str | None]:
-        """A page of published posts after `cursor`: all of them, or one author's
-        (`author_id`), or one tag's (`tag`), never both; drafts are never listed
-        here. Each is one index query."""
-    def list_drafts(self, author: Author, cursor: str | None,
-                    limit: int) -> tuple[list[Post], str | None]:
-        """A page of `author`'s own drafts, as `list_posts` pages (one index query)."""
+        """A page of published posts after `cursor`: all of them, one author's
+        (`author_id`), one tag's (`tag`), or one author's with one tag (the tag's
+        index, filtered); drafts are never listed here. Index queries, no Scan."""
+    def list_drafts(self, author: Author, cursor: str | None, limit: int,
+                    tag: str | None = None) -> tuple[list[Post], str | None]:
+        """A page of `author`'s own drafts (with `tag`, only those that have it), as
+        `list_posts` pages (one index query)."""
     def bodies(self) -> Iterator[str]:
         """The Markdown of every post, drafts included (for the image cleanup)."""
     def get_post(self, id: str) -> Post | None: ...

@@ -13,8 +13,9 @@ which have no `draft_of`, are not in that index at all.
 Author and tag pages come from the sparse GSI `listings` (hash `listed_in`, range
 `created_at`). A published post carries `listed_in` "author#<member id>", so an
 author's page is one Query. Each tag of a published post is an item of its own, id
-"tag#<tag>#<post id>" with `listed_in` "tag#<tag>", the post's `created_at` and
-`post_id` and nothing else: a tag's page is one Query and one BatchGetItem of the
+"tag#<tag>#<post id>" with `listed_in` "tag#<tag>", the post's `created_at`,
+`post_id` and `author_id` and nothing else: a tag's page is one Query (filtered on
+`author_id` for one author's posts with the tag) and one BatchGetItem of the
 posts. Drafts have neither. A save that changes what is listed writes the post and
 its tag items in one transaction (TransactWriteItems), conditional on the post
 being as it was read, so the listings never disagree with the posts.
@@ -36,6 +37,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 from flask import Flask
@@ -134,30 +136,33 @@ class DynamoDBStore:
 
     def list_posts(self, cursor: str | None, limit: int, author_id: str | None = None,
                    tag: str | None = None) -> tuple[list[Post], str | None]:
-        if author_id is not None and tag is not None:
-            raise ValueError("list by author or by tag, not both")
-        if tag is not None:
+        if tag is not None:  # an author's posts with a tag: the tag's, filtered
             return self.page(LISTINGS, "listed_in", "tag#" + tag, cursor, limit,
-                             key_of=lambda post_id: f"tag#{tag}#{post_id}")
+                             key_of=lambda post_id: f"tag#{tag}#{post_id}",
+                             only=author_id and Attr("author_id").eq(author_id))
         if author_id is not None:
             return self.page(LISTINGS, "listed_in", "author#" + author_id, cursor,
                              limit)
         return self.page(INDEX, "kind", KIND, cursor, limit)
 
-    def list_drafts(self, author: Author, cursor: str | None,
-                    limit: int) -> tuple[list[Post], str | None]:
-        return self.page(DRAFTS_INDEX, "draft_of", author.id, cursor, limit)
+    def list_drafts(self, author: Author, cursor: str | None, limit: int,
+                    tag: str | None = None) -> tuple[list[Post], str | None]:
+        return self.page(DRAFTS_INDEX, "draft_of", author.id, cursor, limit,
+                         only=tag and Attr("tags").contains(tag))
 
     def page(self, index: str, key: str, value: str, cursor: str | None, limit: int,
-             key_of: Callable[[str], str] | None = None) -> tuple[list[Post],
-                                                                   str | None]:
-        """Items of `index` with hash `key` = `value`, newest first, after (or going
-        newer, before) `cursor`. With `key_of` (a post id's tag item id) the index
-        holds tag items, and the posts are read in one batch."""
+             key_of: Callable[[str], str] | None = None,
+             only: Any = None) -> tuple[list[Post], str | None]:
+        """Items of `index` with hash `key` = `value` (and the filter `only`), newest
+        first, after (or going newer, before) `cursor`. With `key_of` (a post id's
+        tag item id) the index holds tag items, and the posts are read in one
+        batch."""
         at: Cursor | None = decode_cursor(cursor) if cursor is not None else None
         query: dict[str, Any] = {"IndexName": index,
                                  "ScanIndexForward": bool(at and at.newer),
                                  "KeyConditionExpression": Key(key).eq(value)}
+        if only:
+            query["FilterExpression"] = only
         if at is not None:
             query["ExclusiveStartKey"] = {
                 key: value, "created_at": at.created_at,
@@ -229,7 +234,7 @@ class DynamoDBStore:
         else:
             item["listed_in"] = "author#" + author.id
         put = {"Item": item, "ConditionExpression": "attribute_not_exists(id)"}
-        self.write(put, {"Put": put}, self.tag_writes(post.id, now, (),
+        self.write(put, {"Put": put}, self.tag_writes(post.id, author.id, now, (),
                                                       () if post.is_draft else tags))
         return post
 
@@ -285,7 +290,8 @@ class DynamoDBStore:
             "ExpressionAttributeValues": values,
             "ExpressionAttributeNames": {"#status": "status", "#kind": "kind"}}
         listed_before = () if before.is_draft else before.tags
-        tag_writes = self.tag_writes(before.id, before.created_at, listed_before,
+        tag_writes = self.tag_writes(before.id, author.id, before.created_at,
+                                     listed_before,
                                      () if draft else tags)
         if not self.write(change, {"Update": change}, tag_writes):
             return None
@@ -297,13 +303,13 @@ class DynamoDBStore:
             published_at=None if draft else before.published_at or now,
             edited_at=now if "edited_at" in update else before.edited_at)
 
-    def tag_writes(self, post_id: str, created_at: int, before: Sequence[str],
-                   after: Sequence[str]) -> list[dict]:
+    def tag_writes(self, post_id: str, author_id: str, created_at: int,
+                   before: Sequence[str], after: Sequence[str]) -> list[dict]:
         """The transaction items that make a post's tag items `after` from `before`."""
         name = self.table.name
         puts = [{"Put": {"TableName": name, "Item": {
             "id": f"tag#{tag}#{post_id}", "listed_in": "tag#" + tag,
-            "created_at": created_at, "post_id": post_id}}}
+            "created_at": created_at, "post_id": post_id, "author_id": author_id}}}
             for tag in after if tag not in before]
         deletes = [{"Delete": {"TableName": name,
                                "Key": {"id": f"tag#{tag}#{post_id}"}}}
@@ -347,7 +353,8 @@ class DynamoDBStore:
                           **condition["ExpressionAttributeValues"],
                           ":loaded": post.updated_at}}
             listed = () if post.is_draft else post.tags
-            tag_writes = self.tag_writes(id, post.created_at, listed, ())
+            tag_writes = self.tag_writes(id, post.author_id, post.created_at, listed,
+                                         ())
             try:
                 if not tag_writes:
                     with unavailable_as_503(expected=REFUSED):

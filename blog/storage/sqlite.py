@@ -130,15 +130,14 @@ class SqliteStore:
 
     def list_posts(self, cursor: str | None, limit: int, author_id: str | None = None,
                    tag: str | None = None) -> tuple[list[Post], str | None]:
-        if author_id is not None and tag is not None:
-            raise ValueError("list by author or by tag, not both")
+        where, values = PUBLISHED_ROWS, ()
         if tag is not None:
-            return self.page(f"{PUBLISHED_ROWS} AND id IN (SELECT post_id FROM post_tag"
-                             " WHERE tag = ?)", (tag,), cursor, limit)
+            where += " AND id IN (SELECT post_id FROM post_tag WHERE tag = ?)"
+            values += (tag,)
         if author_id is not None:
-            return self.page(f"{PUBLISHED_ROWS} AND author_id = ?", (author_id,),
-                             cursor, limit)
-        return self.page(PUBLISHED_ROWS, (), cursor, limit)
+            where += " AND author_id = ?"
+            values += (author_id,)
+        return self.page(where, values, cursor, limit)
 
     def bodies(self) -> Iterator[str]:
         """The Markdown of every post, drafts included."""
@@ -146,10 +145,13 @@ class SqliteStore:
             rows = self.db.execute("SELECT body FROM post").fetchall()
         return iter([row[0] for row in rows])
 
-    def list_drafts(self, author: Author, cursor: str | None,
-                    limit: int) -> tuple[list[Post], str | None]:
-        return self.page("status = 'draft' AND author_id = ?", (author.id,), cursor,
-                         limit)
+    def list_drafts(self, author: Author, cursor: str | None, limit: int,
+                    tag: str | None = None) -> tuple[list[Post], str | None]:
+        where, values = "status = 'draft' AND author_id = ?", (author.id,)
+        if tag is not None:
+            where += " AND EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)"
+            values += (tag,)
+        return self.page(where, values, cursor, limit)
 
     def page(self, where: str, values: tuple, cursor: str | None,
              limit: int) -> tuple[list[Post], str | None]:
