@@ -229,8 +229,10 @@ class DynamoDBStore:
         else:
             item["listed_in"] = "author#" + author.id
         put = {"Item": item, "ConditionExpression": "attribute_not_exists(id)"}
-        self.write(put, {"Put": put}, self.tag_writes(post.id, now, (),
-                                                      () if post.is_draft else tags))
+        # Not written (a transaction cancelled, say throttled): not saved, so say so.
+        if not self.write(put, {"Put": put}, self.tag_writes(
+                post.id, now, (), () if post.is_draft else tags)):
+            raise PostsUnavailable()
         return post
 
     def update_post(self, id: str, title: str, body: str, rendered: Rendered,
