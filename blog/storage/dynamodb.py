@@ -246,8 +246,10 @@ class DynamoDBStore:
             before = self.to_post(item)
             if version is not None and before.updated_at != version:
                 raise PostChanged(before)
+            # After the version read, even in the same millisecond (or on a host whose
+            # clock is behind): the condition on `updated_at` then sees every save.
             saved = self.try_update(before, title, body, rendered, author, status,
-                                    tags, new_version(version))
+                                    tags, new_version(before.updated_at))
             if saved is not None:
                 return saved
         raise PostsUnavailable()
