@@ -101,25 +101,30 @@ class DynamoDBStore:
                     updated_at=int(item["updated_at"]))
         post = rendered_now(item, self.issuer, self.keep)
         if unlisted:  # published before author pages: on its author's page from now
-            try:
-                self.keep(post.id, {"listed_in": "author#" + post.author_id})
+            try:  # unless it was made a draft since it was read
+                self.keep(post.id, {"listed_in": "author#" + post.author_id},
+                          published=True)
             except PostsUnavailable:
                 pass
         return post
 
-    def keep(self, id: str, values: dict[str, Any]) -> None:
-        """Store what an old item lacked; never overwrite what a save wrote since."""
+    def keep(self, id: str, values: dict[str, Any], published: bool = False) -> None:
+        """Store what an old item lacked; never overwrite what a save wrote since
+        (`published`: and only while the item is a published post)."""
         names = {f"#{n}": name for n, name in enumerate(values)}
         update = "SET " + ", ".join(f"#{n} = if_not_exists(#{n}, :{n})"
                                     for n in range(len(values)))
+        condition = "attribute_exists(id)"  # not if deleted since
+        written = {f":{n}": value for n, value in enumerate(values.values())}
+        if published:
+            condition += " AND #kind = :kind"
+            names["#kind"], written[":kind"] = "kind", KIND
         try:
             with unavailable_as_503(expected=REFUSED):
                 self.table.update_item(
                     Key={"id": id}, UpdateExpression=update,
-                    ConditionExpression="attribute_exists(id)",  # not if deleted since
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues={f":{n}": value for n, value
-                                               in enumerate(values.values())})
+                    ConditionExpression=condition, ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=written)
         except ClientError:
             pass
 
