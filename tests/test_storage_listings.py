@@ -3,7 +3,8 @@
 One contract for both stores (conftest's `store`: a SQLite file and the moto
 DynamoDB table), asserted through what a reader gets from the store's lists; the
 listings themselves (SQLite's post_tag rows, DynamoDB's tag items) are looked at only
-to show that nothing is left behind.
+to show that nothing is left behind. At the end, DynamoDB's transactions: a save
+racing another save, and a transaction that fails (none of it written).
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ import base64
 import json
 import random
 from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import time_machine
+from botocore.exceptions import ClientError
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
+from moto import mock_aws
 
 from blog.storage import DRAFT
 from blog.storage import EDIT_GRACE
@@ -39,11 +43,15 @@ from blog.storage import normalise_tags
 from blog.storage import pages
 from blog.storage import slug_of
 from blog.storage import sqlite
+from tests.support.fakeaws import fake_credentials
+from tests.support.storage import ISSUER
 from tests.support.storage import UNKNOWN
 from tests.support.storage import A
 from tests.support.storage import B
+from tests.support.storage import PostsUnavailable
 from tests.support.storage import add_old_post
 from tests.support.storage import create
+from tests.support.storage import posts_table
 from tests.support.storage import update
 
 T0 = 1_700_000_000  # seconds: when the tests' clocks start
@@ -726,3 +734,175 @@ def test_the_lists_agree_with_the_posts_after_any_saves(store: Store,
                 check_lists(store, model, tags)
     check_lists(store, model, tags)
 
+
+# --- DynamoDB: a post and its tag items change together or not at all -------------
+
+
+@pytest.fixture
+def dynamo(monkeypatch) -> Iterator[dynamodb.DynamoDBStore]:
+    """The DynamoDB store alone (on moto), for what only it does: transactions."""
+    fake_credentials(monkeypatch)
+    with mock_aws():
+        store = dynamodb.DynamoDBStore(posts_table("posts"), ISSUER)
+        store.init_db()
+        yield store
+
+
+def elsewhere(store: dynamodb.DynamoDBStore) -> dynamodb.DynamoDBStore:
+    """Another Lambda's store on the same table, with a client of its own (so that
+    hooks on `store`'s client do not see its calls)."""
+    return dynamodb.DynamoDBStore(posts_table(store.table.name), ISSUER)
+
+
+def before_each(store: dynamodb.DynamoDBStore, operation: str,
+                action: Callable[[int], None]) -> list[int]:
+    """Run `action(n)` just before the store's nth `operation` call reaches
+    DynamoDB; the calls are counted in the list returned."""
+    calls: list[int] = []
+
+    def hook(**_: Any) -> None:
+        calls.append(len(calls) + 1)
+        action(len(calls))
+
+    store.table.meta.client.meta.events.register(
+        f"before-call.dynamodb.{operation}", hook)
+    return calls
+
+
+def failure(code: str, *reasons: str) -> Callable[[int], None]:
+    """An action that fails the call with the AWS error `code`."""
+    response: dict[str, Any] = {"Error": {"Code": code, "Message": "made by a test"}}
+    if reasons:
+        response["CancellationReasons"] = [{"Code": reason} for reason in reasons]
+
+    def fail(n: int) -> None:
+        raise ClientError(response, "TransactWriteItems")
+
+    return fail
+
+
+THEIR_SAVES = {
+    "retag": {"tags": ["b", "d"]},
+    "unpublish": {"status": DRAFT},
+    "unpublish and retag": {"status": DRAFT, "tags": ["d"]},
+    "untag": {"tags": []},
+}
+
+
+@pytest.mark.parametrize("gap", [0, 1], ids=["same millisecond", "a second later"])
+@pytest.mark.parametrize("theirs", list(THEIR_SAVES))
+def test_an_update_racing_another_save_is_made_again_over_it(dynamo, gap: float,
+                                                            theirs: str) -> None:
+    with time_machine.travel(T0, tick=False) as clock:
+        post = create(dynamo, "T", "b", tags=["a", "b"])
+        other = elsewhere(dynamo)
+
+        def meanwhile(n: int) -> None:
+            if n == 1:  # between this save's read and its write
+                clock.shift(gap)
+                update(other, post.id, "Theirs", "theirs", A, **THEIR_SAVES[theirs])
+
+        calls = before_each(dynamo, "TransactWriteItems", meanwhile)
+        mine = update(dynamo, post.id, "Mine", "mine", A, tags=["c"])
+    assert calls[0] == 1
+    assert mine == dynamo.get_post(post.id)
+    assert (mine.title, mine.tags) == ("Mine", ("c",))
+    assert mine.status == THEIR_SAVES[theirs].get("status", PUBLISHED)  # None kept
+    assert_listings_true(dynamo, [post.id])
+    for tag in "abd":
+        assert listed(dynamo, tag=tag) == []
+    assert listed(dynamo, tag="c") == ([] if mine.is_draft else [post.id])
+
+
+@pytest.mark.parametrize("gap", [0, 1], ids=["same millisecond", "a second later"])
+@pytest.mark.parametrize("theirs", ["retag", "untag", "unpublish"])
+def test_a_delete_racing_another_save_leaves_nothing_behind(dynamo, gap: float,
+                                                           theirs: str) -> None:
+    with time_machine.travel(T0, tick=False) as clock:
+        post = create(dynamo, "T", "b", tags=["a"])
+        other = elsewhere(dynamo)
+
+        def meanwhile(n: int) -> None:
+            if n == 1:
+                clock.shift(gap)
+                update(other, post.id, "Theirs", "theirs", A, **THEIR_SAVES[theirs])
+
+        before_each(dynamo, "TransactWriteItems", meanwhile)
+        assert dynamo.delete_post(post.id, A) is True
+    assert scan(dynamo.table) == []
+    assert [listed(dynamo, tag=tag) for tag in "abd"] == [[]] * 3
+
+
+def test_an_update_losing_every_race_is_unavailable_and_theirs_stands(dynamo) -> None:
+    post = create(dynamo, "T", "b", tags=["a"])
+    other = elsewhere(dynamo)
+
+    def meanwhile(n: int) -> None:
+        update(other, post.id, f"Theirs {n}", "theirs", A, tags=[f"t{n}"])
+
+    calls = before_each(dynamo, "TransactWriteItems", meanwhile)
+    with pytest.raises(PostsUnavailable):
+        update(dynamo, post.id, "Mine", "mine", A, tags=["c"])
+    assert len(calls) == dynamodb.ATTEMPTS
+    stored = dynamo.get_post(post.id)
+    assert (stored.title, stored.tags) == (f"Theirs {len(calls)}", (f"t{len(calls)}",))
+    assert_listings_true(dynamo, [post.id])
+
+
+def test_an_edit_racing_a_delete_does_not_bring_back_a_tag(dynamo) -> None:
+    post = create(dynamo, "T", "b", tags=["a"])
+    other = elsewhere(dynamo)
+    before_each(dynamo, "TransactWriteItems",
+                lambda n: other.delete_post(post.id, None) if n == 1 else None)
+    assert update(dynamo, post.id, "Mine", "mine", A, tags=["c"]) is None
+    assert scan(dynamo.table) == []
+
+
+SAVES: dict[str, Callable[[Store, Post, Post], Any]] = {
+    "create with tags": lambda store, post, hidden: create(store, "N", "n",
+                                                         tags=["a", "n"]),
+    "retag": lambda store, post, hidden: update(store, post.id, "T", "b", A,
+                                                tags=["b", "c"]),
+    "unpublish": lambda store, post, hidden: update(store, post.id, "T", "b", A,
+                                                    status=DRAFT),
+    "publish": lambda store, post, hidden: update(store, hidden.id, "D", "d", A,
+                                                  status=PUBLISHED),
+    "delete": lambda store, post, hidden: store.delete_post(post.id, A),
+    "moderator delete": lambda store, post, hidden: store.delete_post(post.id, None),
+}
+
+
+@pytest.mark.parametrize("error", [
+    ("InternalServerError",),
+    ("ThrottlingException",),
+    (dynamodb.CANCELLED, "None", "ThrottlingError"),
+    (dynamodb.CANCELLED, "TransactionConflict", "None"),
+])  # fmt: skip
+@pytest.mark.parametrize("save", list(SAVES))
+def test_a_failed_transaction_is_unavailable_and_changes_nothing(
+        dynamo, save: str, error: tuple[str, ...]) -> None:
+    with time_machine.travel(T0, tick=False) as clock:
+        post = create(dynamo, "T", "b", tags=["a", "b"])
+        clock.shift(1)
+        hidden = create(dynamo, "D", "d", status=DRAFT, tags=["a", "d"])
+        clock.shift(1)
+        before = scan(dynamo.table)
+        calls = before_each(dynamo, "TransactWriteItems", failure(*error))
+        with pytest.raises(PostsUnavailable) as refused:
+            SAVES[save](dynamo, post, hidden)
+    assert refused.value.code == 503
+    assert calls  # the failure was in the transaction
+    assert scan(dynamo.table) == before
+    assert listed(dynamo, tag="a") == [post.id] == listed(dynamo, author_id=A.id)
+    assert listed(dynamo, tag="d") == [] == listed(dynamo, tag="n")
+
+
+def test_an_old_post_unpublished_during_its_first_read_stays_unlisted(dynamo) -> None:
+    add_old_post(dynamo)
+    other = elsewhere(dynamo)
+    before_each(dynamo, "UpdateItem", lambda n: update(
+        other, UNKNOWN, "Old", "# Old *one*", A, status=DRAFT) if n == 1 else None)
+    assert dynamo.get_post(UNKNOWN).id == UNKNOWN  # writes back what it lacked
+    assert dynamo.get_post(UNKNOWN).is_draft
+    assert listed(dynamo, author_id=A.id) == [] == listed(dynamo)
+    assert ids(dynamo.list_drafts(A, None, 10)[0]) == [UNKNOWN]
