@@ -358,9 +358,10 @@ def pages(posts: list[Post], cursor: str | None, next: str | None) -> Pages:
     at = decode_cursor(cursor) if cursor else None
     if at is None:
         return Pages(1, None, next)
-    if at.newer:
-        older = encode_cursor(posts[-1], at.page + 1) if posts else None
-        return Pages(at.page if next else 1, next, older)
+    if at.newer:  # page 2's Newer is the first page itself, as when going older
+        number = at.page if next else 1
+        older = encode_cursor(posts[-1], number + 1) if posts else None
+        return Pages(number, "" if next and number <= 2 else next, older)
     newer = encode_cursor(posts[0], at.page - 1, newer=True) if posts else ""
     return Pages(at.page, newer if at.page > 2 or not posts else "", next)
 

@@ -103,25 +103,30 @@ class DynamoDBStore:
                     updated_at=int(item["updated_at"]))
         post = rendered_now(item, self.issuer, self.keep)
         if unlisted:  # published before author pages: on its author's page from now
-            try:
-                self.keep(post.id, {"listed_in": "author#" + post.author_id})
+            try:  # unless it was made a draft since it was read
+                self.keep(post.id, {"listed_in": "author#" + post.author_id},
+                          published=True)
             except PostsUnavailable:
                 pass
         return post
 
-    def keep(self, id: str, values: dict[str, Any]) -> None:
-        """Store what an old item lacked; never overwrite what a save wrote since."""
+    def keep(self, id: str, values: dict[str, Any], published: bool = False) -> None:
+        """Store what an old item lacked; never overwrite what a save wrote since
+        (`published`: and only while the item is a published post)."""
         names = {f"#{n}": name for n, name in enumerate(values)}
         update = "SET " + ", ".join(f"#{n} = if_not_exists(#{n}, :{n})"
                                     for n in range(len(values)))
+        condition = "attribute_exists(id)"  # not if deleted since
+        written = {f":{n}": value for n, value in enumerate(values.values())}
+        if published:
+            condition += " AND #kind = :kind"
+            names["#kind"], written[":kind"] = "kind", KIND
         try:
             with unavailable_as_503(expected=REFUSED):
                 self.table.update_item(
                     Key={"id": id}, UpdateExpression=update,
-                    ConditionExpression="attribute_exists(id)",  # not if deleted since
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues={f":{n}": value for n, value
-                                               in enumerate(values.values())})
+                    ConditionExpression=condition, ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=written)
         except ClientError:
             pass
 
@@ -234,8 +239,10 @@ class DynamoDBStore:
         else:
             item["listed_in"] = "author#" + author.id
         put = {"Item": item, "ConditionExpression": "attribute_not_exists(id)"}
-        self.write(put, {"Put": put}, self.tag_writes(post.id, author.id, now, (),
-                                                      () if post.is_draft else tags))
+        # Not written (a transaction cancelled, say throttled): not saved, so say so.
+        if not self.write(put, {"Put": put}, self.tag_writes(
+                post.id, author.id, now, (), () if post.is_draft else tags)):
+            raise PostsUnavailable()
         return post
 
     def update_post(self, id: str, title: str, body: str, rendered: Rendered,
@@ -249,8 +256,10 @@ class DynamoDBStore:
             before = self.to_post(item)
             if version is not None and before.updated_at != version:
                 raise PostChanged(before)
+            # After the version read, even in the same millisecond (or on a host whose
+            # clock is behind): the condition on `updated_at` then sees every save.
             saved = self.try_update(before, title, body, rendered, author, status,
-                                    tags, new_version(version))
+                                    tags, new_version(before.updated_at))
             if saved is not None:
                 return saved
         raise PostsUnavailable()

@@ -204,7 +204,8 @@ class SqliteStore:
         now = new_version(version)
         tags_json = None if tags is None else json.dumps(list(tags))
         # published_at: kept while published, set on publishing, cleared as a draft;
-        # edited_at: see storage.is_meaningful_edit (the right side sees the old row).
+        # edited_at: see storage.is_meaningful_edit (the right side sees the old row;
+        # a row from before tags has NULL for none).
         with busy_as_503(), self.db:
             rows = self.db.execute(
                 "UPDATE post SET title = ?, body = ?, body_html = ?, excerpt = ?,"
@@ -213,7 +214,7 @@ class SqliteStore:
                 " edited_at = CASE WHEN status IS NOT 'draft'"
                 "   AND COALESCE(?, 'published') = 'published'"
                 "   AND (title IS NOT ? OR body IS NOT ?"
-                "        OR COALESCE(?, tags) IS NOT tags)"
+                "        OR COALESCE(?, tags, '[]') IS NOT COALESCE(tags, '[]'))"
                 "   AND ? - COALESCE(published_at, created_at) >= ?"
                 "   THEN ? ELSE edited_at END,"
                 " status = COALESCE(?, status),"

@@ -6,10 +6,12 @@ that a rename in blog/ is one edit in the tests.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from blog import backends
 from blog.markdown import prepare
+from blog.storage import PUBLISHED
 from blog.storage import Author
 from blog.storage import Post
 from blog.storage import PostsUnavailable
@@ -27,16 +29,20 @@ A, B = Author(ISSUER, "sub-a"), Author(ISSUER, "sub-b")
 
 def create(
     store: Store, title: str = "T", body: str = "B", author: Author = A,
-    name: str = "alice",
+    name: str = "alice", status: str = PUBLISHED, tags: Sequence[str] = (),
 ) -> Post:  # fmt: skip
     """Save a post as the views do: its body rendered first."""
-    return store.create_post(title, body, prepare(body), author, name)
+    return store.create_post(title, body, prepare(body), author, name, status, tags)
 
 
 def update(
-    store: Store, post_id: str, title: str, body: str, author: Author
-) -> Post | None:
-    return store.update_post(post_id, title, body, prepare(body), author)
+    store: Store, post_id: str, title: str, body: str, author: Author,
+    status: str | None = None, version: int | None = None,
+    tags: Sequence[str] | None = None,
+) -> Post | None:  # fmt: skip
+    """Save over a post as the views do; `status` and `tags` None keep them."""
+    return store.update_post(post_id, title, body, prepare(body), author,
+                             status=status, version=version, tags=tags)
 
 
 def posts_table(name: str) -> Any:
