@@ -101,7 +101,8 @@ def tag_listings(store: Store) -> set[tuple[str, str, int]]:
         if item["id"].startswith("tag#"):
             tag = item["listed_in"].removeprefix("tag#")
             assert item["id"] == f"tag#{tag}#{item['post_id']}"
-            assert set(item) == {"id", "listed_in", "created_at", "post_id"}
+            assert set(item) == {"id", "listed_in", "created_at", "post_id",
+                                 "author_id"}
             found.add((tag, item["post_id"], int(item["created_at"])))
     return found
 
@@ -237,9 +238,23 @@ def test_same_millisecond_posts_page_once_each(store: Store) -> None:
         assert ids(store.list_posts(None, 10, **which)[0]) == one_by_one
 
 
-def test_listing_by_author_and_tag_at_once_is_refused(store: Store) -> None:
-    with pytest.raises(ValueError):
-        store.list_posts(None, 10, author_id=A.id, tag="t")
+def test_an_authors_posts_with_a_tag_are_exactly_those(store: Store) -> None:
+    mine = [create(store, f"A{n}", "b", tags=["t"] if n % 2 else ["u"]).id
+            for n in range(6)]
+    create(store, "B's", "b", author=B, tags=["t"])
+    create(store, "A's draft", "b", status=DRAFT, tags=["t"])
+    wanted = [post_id for n, post_id in enumerate(mine) if n % 2][::-1]
+    assert listed(store, 1, author_id=A.id, tag="t") == wanted
+    assert listed(store, 2, author_id=B.id, tag="u") == []
+
+
+def test_drafts_with_a_tag_are_their_authors_only(store: Store) -> None:
+    draft = create(store, "Mine", "b", status=DRAFT, tags=["t"]).id
+    create(store, "Untagged", "b", status=DRAFT)
+    create(store, "Theirs", "b", author=B, status=DRAFT, tags=["t"])
+    create(store, "Published", "b", tags=["t"])
+    assert ids(store.list_drafts(A, None, 10, tag="t")[0]) == [draft]
+    assert len(store.list_drafts(A, None, 10)[0]) == 2
 
 
 def test_a_draft_is_on_its_tag_pages_only_while_published(store: Store) -> None:
