@@ -241,5 +241,5 @@ def read_form(draft: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
                               request.form.get("body", ""), draft,
                               split_tags(request.form.get("tags", "")))
     if "tags" in errors:  # given back as typed, to be corrected
-        form["tags"] = split_tags(request.form.get("tags", ""))
+        form["tags"] = request.form.get("tags", "")
     return form, errors

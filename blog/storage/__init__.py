@@ -244,10 +244,12 @@ def normalise_tags(tags: Sequence[str]) -> tuple[list[str], str | None]:
 
 def slug_of(title: str) -> str:
     """The readable part of a post's address: the title in ASCII, lowercase words
-    joined by hyphens, at most SLUG_MAX characters; "post" when nothing is left."""
+    joined by hyphens, at most SLUG_MAX characters; "post" when nothing is left, and
+    never the name of a post's own page ("edit-post", not "edit")."""
     from slugify import slugify  # imported by the first save, not at start-up
 
-    return slugify(title, max_length=SLUG_MAX, word_boundary=True) or "post"
+    slug = slugify(title, max_length=SLUG_MAX, word_boundary=True) or "post"
+    return f"{slug}-post" if slug in ("edit", "delete") else slug
 
 
 def is_meaningful_edit(before: Post, title: str, body: str, tags: Sequence[str],
