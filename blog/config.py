@@ -76,6 +76,7 @@ def check(app: Flask) -> None:
     check_numbers(config)
     check_sessions(config)
     check_api(config)
+    check_identity_providers(config)
     check_media(config)
     check_log_format(config)
     derive_cookies(config)
@@ -143,6 +144,27 @@ def check_api(config: dict) -> None:
     if scope and (scope.split() != [scope] or '"' in scope or "\\" in scope):
         raise ConfigError("BLOG_API_WRITE_SCOPE must be one scope name, without spaces")
     config["API_WRITE_SCOPE"] = scope or None
+
+
+PROVIDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,31}")
+
+
+def check_identity_providers(config: dict) -> None:
+    """BLOG_COGNITO_IDENTITY_PROVIDERS: the pool's external providers offered at sign-in,
+    comma-separated names as configured in the pool, as a tuple (empty: none)."""
+    raw = config.get("COGNITO_IDENTITY_PROVIDERS") or ""
+    if isinstance(raw, list):
+        raw = ",".join(str(name) for name in raw)
+    names = tuple(name.strip() for name in str(raw).split(",") if name.strip())
+    for name in names:
+        if not PROVIDER_NAME.fullmatch(name) or name.upper() == "COGNITO":
+            raise ConfigError(
+                f"BLOG_COGNITO_IDENTITY_PROVIDERS: {name!r} is not a provider name: "
+                "1 to 32 letters, digits, dots or hyphens, as in the user pool "
+                "(COGNITO, the pool's own sign-in, is always offered)")
+    if len(set(names)) < len(names):
+        raise ConfigError("BLOG_COGNITO_IDENTITY_PROVIDERS names a provider twice")
+    config["COGNITO_IDENTITY_PROVIDERS"] = names
 
 
 def check_media(config: dict) -> None:
