@@ -150,8 +150,8 @@ PROVIDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,31}")
 
 
 def check_identity_providers(config: dict) -> None:
-    """BLOG_COGNITO_IDENTITY_PROVIDERS: the pool's external providers offered at sign-in,
-    comma-separated names as configured in the pool, as a tuple (empty: none)."""
+    """BLOG_COGNITO_IDENTITY_PROVIDERS: the pool's external providers offered at
+    sign-in, comma-separated names as configured in the pool, as a tuple."""
     raw = config.get("COGNITO_IDENTITY_PROVIDERS") or ""
     if isinstance(raw, list):
         raw = ",".join(str(name) for name in raw)
