@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from markupsafe import Markup
@@ -198,3 +201,26 @@ def test_linkify_stops_at_the_deadline_too() -> None:
     finally:
         markdown._deadline.reset(deadline)
     assert markdown.PARSER.linkify.test("https://example.com")  # no deadline outside
+
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRST_SAVE = """
+import re._compiler, sys
+from blog import markdown
+compiled = []
+real = re._compiler.compile
+re._compiler.compile = lambda *args: compiled.append(args[0]) or real(*args)
+markdown.prepare(sys.argv[1])
+print(len(compiled))
+"""
+
+
+def test_the_first_save_in_a_process_compiles_nothing_inside_the_time_limit():
+    """Markdown's rules compile their patterns on first use (~0.13 s): the import does
+    it, so a cold process's first save is not refused as too slow to format."""
+    body = ("Some *text*, a [link](https://example.com), https://example.org and "
+            "<x@example.com>.\n\n| a | b |\n|:-|-:|\n| c | d |\n\n> quoted\n\n"
+            "- one\n1. two\n\n    indented\n\n---\n`code`\n")
+    fresh = subprocess.run([sys.executable, "-c", FIRST_SAVE, body], check=True,
+                           capture_output=True, text=True, cwd=ROOT)
+    assert fresh.stdout.strip() == "0"
