@@ -3,13 +3,15 @@
 Two packagings: the plain one (`.serverless/`, as .ci/run builds it) and one with a
 Google client id (`--param="googleClientId=..."`, reused from `.serverless-google/` when
 someone built it there). Each is reused only when it is newer than its inputs and was
-packaged with the same Google client id.
+packaged with the same Google client id, and is copied first: every `osls package`
+empties `.serverless/`, whatever `--package` says (build `.serverless-google/` first).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -32,10 +34,12 @@ def package(tmp_path_factory, reuse: Path, google_client_id: str) -> Path:
     """The folder holding the template and the zip, packaged with that client id."""
     newest = max(path.stat().st_mtime for path in inputs())
     built = [reuse / TEMPLATE, reuse / ZIP, reuse / STATE]
+    out = tmp_path_factory.mktemp("serverless")
     if all(path.exists() and path.stat().st_mtime > newest for path in built):
         if stack_parameters(reuse).get("GoogleClientId") == google_client_id:
-            return reuse
-    out = tmp_path_factory.mktemp("serverless")
+            for path in built:  # the other packaging would empty .serverless/
+                shutil.copy2(path, out)
+            return out
     osls = ROOT / "node_modules" / ".bin" / "osls"
     if not osls.exists():
         if os.environ.get("CI"):
