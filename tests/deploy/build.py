@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / ".serverless"
 TEMPLATE = "cloudformation-template-update-stack.json"
 ZIP = "blog.zip"
+STATE = "serverless-state.json"
+# The second packaging: with a Google client id, as `osls deploy --param=...` would be.
+GOOGLE_CLIENT_ID = "abc.apps.googleusercontent.com"
+OUT_GOOGLE = ROOT / ".serverless-google"
 
 
 def no_credentials_env() -> dict[str, str]:
@@ -41,6 +47,25 @@ def inputs() -> list[Path]:
         *(ROOT / "deploy").rglob("*"),
     ]
     return [p for p in files if p.is_file() and "__pycache__" not in p.parts]
+
+
+def stack_parameters(folder: Path) -> dict[str, str]:
+    """What `osls deploy` would pass CloudFormation (provider.stackParameters)."""
+    state = json.loads((folder / STATE).read_text())
+    listed = state["service"]["provider"].get("stackParameters", [])
+    return {p["ParameterKey"]: p["ParameterValue"] for p in listed}
+
+
+def strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in a template, with where it is ("Resources/X/Properties/...")."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings(item, f"{path}/{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from strings(item, f"{path}/{index}")
+    elif isinstance(value, str):
+        yield path, value
 
 
 def only(template: dict, kind: str) -> dict:

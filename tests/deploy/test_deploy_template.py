@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from blog import config
 from blog.localcognito import pool as localpool
 from blog.storage.dynamodb import TABLE_SHAPE
@@ -102,9 +104,18 @@ def test_role_reaches_only_the_tables_secrets_and_images(template):
     assert {"Fn::GetAtt": ["SessionsTable", "Arn"]} not in batch[0]
 
 
+# Which sign-in providers the pool has besides its own (test_deploy_google.py); the
+# blog's side of social sign-in reads it (test_the_blog_reads_the_providers_setting).
+PROVIDERS_SETTING = "COGNITO_IDENTITY_PROVIDERS"
+
+
+def known_settings() -> set[str]:
+    return set(config.STRING_SETTINGS) | set(config.DEFAULTS)
+
+
 def test_every_setting_is_wired(template):
     env = environment(template)
-    known = set(config.STRING_SETTINGS) | set(config.DEFAULTS)
+    known = known_settings() | {PROVIDERS_SETTING}
     assert {name[len("BLOG_") :] for name in env} <= known
     for name in config.REQUIRED_WITH_ISSUER + (
         "COGNITO_ISSUER",
@@ -124,6 +135,16 @@ def test_every_setting_is_wired(template):
     assert (
         resource(template, "AdminsGroup")["GroupName"] == config.DEFAULTS["ADMIN_GROUP"]
     )
+
+
+@pytest.mark.xfail(
+    PROVIDERS_SETTING not in known_settings(),
+    reason="blog/config.py does not read BLOG_COGNITO_IDENTITY_PROVIDERS yet "
+    "(the blog side of social sign-in has not landed on this branch)",
+    strict=True,
+)
+def test_the_blog_reads_the_providers_setting():
+    assert PROVIDERS_SETTING in known_settings()
 
 
 def test_secrets_are_references_not_values(template):
@@ -157,7 +178,9 @@ def test_user_pool_and_client(template):
     assert client["AllowedOAuthFlowsUserPoolClient"] is True
     assert sorted(client["AllowedOAuthScopes"]) == ["email", "openid", "profile"]
     assert client["EnableTokenRevocation"] is True
-    assert client["SupportedIdentityProviders"] == ["COGNITO"]
+    # The pool's own sign-in; Google's too when deployed with it (test_deploy_google).
+    assert client["SupportedIdentityProviders"]["Fn::If"][1][0] == "COGNITO"
+    assert client["SupportedIdentityProviders"]["Fn::If"][2] == ["COGNITO"]
     assert resource(template, "UserPoolDomain")["UserPoolId"] == {"Ref": "UserPool"}
 
 
@@ -180,7 +203,9 @@ def test_members_give_a_name_the_app_can_read(template):
     assert name == {"Name": "name", "AttributeDataType": "String",
                     "Required": True, "Mutable": True}
     assert {"name", "email", "email_verified"} <= set(client["ReadAttributes"])
-    assert {"name", "email"} <= set(client["WriteAttributes"])  # sign-up sets them
+    _, with_google, without = client["WriteAttributes"]["Fn::If"]
+    for written in (with_google, without):
+        assert {"name", "email"} <= set(written)  # sign-up sets them
 
 
 def test_tokens_live_15_minutes_and_refresh_tokens_30_days(template):
@@ -203,10 +228,13 @@ def test_outputs(template):
     )
 
 
-def test_cfn_lint_passes(packaged):
+@pytest.mark.parametrize("packaging", ["packaged", "packaged_google"])
+def test_cfn_lint_passes(request, packaging):
+    """Both packagings, as .ci/run lints the plain one (docs/DEPLOY.md)."""
+    folder = request.getfixturevalue(packaging)
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     done = subprocess.run(
-        [str(cfn_lint), "--ignore-checks", "W3005", "--", str(packaged / TEMPLATE)],
+        [str(cfn_lint), "--ignore-checks", "W3005", "--", str(folder / TEMPLATE)],
         capture_output=True,
         text=True,
         timeout=300,
