@@ -13,6 +13,7 @@ from . import secretrefs
 
 DEFAULTS = {
     "ADMIN_GROUP": "admins",
+    "COGNITO_IDENTITY_PROVIDERS": "",  # none besides the pool's own sign-in
     "SESSION_TYPE": "filesystem",
     "SESSION_IDLE_TIMEOUT": 1800,
     "SESSION_ABSOLUTE_TIMEOUT": 43200,

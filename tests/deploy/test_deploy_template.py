@@ -104,18 +104,13 @@ def test_role_reaches_only_the_tables_secrets_and_images(template):
     assert {"Fn::GetAtt": ["SessionsTable", "Arn"]} not in batch[0]
 
 
-# Which sign-in providers the pool has besides its own (test_deploy_google.py); the
-# blog's side of social sign-in reads it (test_the_blog_reads_the_providers_setting).
-PROVIDERS_SETTING = "COGNITO_IDENTITY_PROVIDERS"
-
-
 def known_settings() -> set[str]:
     return set(config.STRING_SETTINGS) | set(config.DEFAULTS)
 
 
 def test_every_setting_is_wired(template):
     env = environment(template)
-    known = known_settings() | {PROVIDERS_SETTING}
+    known = known_settings()
     assert {name[len("BLOG_") :] for name in env} <= known
     for name in config.REQUIRED_WITH_ISSUER + (
         "COGNITO_ISSUER",
@@ -135,16 +130,6 @@ def test_every_setting_is_wired(template):
     assert (
         resource(template, "AdminsGroup")["GroupName"] == config.DEFAULTS["ADMIN_GROUP"]
     )
-
-
-@pytest.mark.xfail(
-    PROVIDERS_SETTING not in known_settings(),
-    reason="blog/config.py does not read BLOG_COGNITO_IDENTITY_PROVIDERS yet "
-    "(the blog side of social sign-in has not landed on this branch)",
-    strict=True,
-)
-def test_the_blog_reads_the_providers_setting():
-    assert PROVIDERS_SETTING in known_settings()
 
 
 def test_secrets_are_references_not_values(template):
