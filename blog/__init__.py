@@ -14,6 +14,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import autosave
     from . import config
     from . import csrf
+    from . import dates
     from . import errors
     from . import headers
     from . import logs
@@ -38,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     logs.init_app(app)
     errors.init_app(app)
+    dates.init_app(app)
     if app.config["LOCAL_MODE"]:
         from . import local
 
