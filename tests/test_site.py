@@ -10,6 +10,8 @@ import pytest
 from jinja2 import nodes
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "blog" / "templates"
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+        "source", "track", "wbr"}  # fmt: skip
 
 
 class Layout(HTMLParser):
@@ -34,7 +36,7 @@ class Layout(HTMLParser):
         elif tag == "p" and attrs.get("class") == "lead":
             self.lead.append("")
             tag = "lead"
-        if tag not in ("meta", "link", "input"):
+        if tag not in VOID:
             self._open.append(tag)
 
     def handle_endtag(self, tag):
