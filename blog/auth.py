@@ -11,13 +11,17 @@ from typing import Any
 
 import requests
 from flask import Blueprint
+from flask import after_this_request
 from flask import current_app
+from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import Unauthorized
 
 from . import cognito
@@ -34,6 +38,7 @@ from .tokens import KeysUnavailable
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 LAST_SEEN_GRANULARITY = 60  # rewrite last_seen at most once a minute (one store write)
+SIGNED_OUT_FOR = 60  # seconds the landing page may say "You have signed out."
 
 
 @bp.get("/login")
@@ -77,6 +82,7 @@ def authorize() -> Any:
         session["kept"] = kept
     remember(Author(user["iss"], user["sub"]), user["name"], login=True)
     log.info("login user=%s", user_hash(claims["sub"]))
+    flash(f"Signed in as {user['name']}.", "success")
     # `next` is a path inside the app: put back the prefix (a REST API stage) it
     # runs at.
     target = request.script_root + next_path if next_path else url_for("posts.index")
@@ -92,7 +98,49 @@ def logout() -> Any:
     if refresh_token:
         cognito.revoke(refresh_token)
     session.clear()
-    return redirect(cognito.logout_url())
+    response = redirect(cognito.logout_url())
+    # The session is gone, and Cognito's /logout sends the browser back to `<base>/`,
+    # which can carry no query: a short-lived signed cookie tells that page.
+    response.set_cookie(
+        value=signed_out_signer().dumps(True),
+        max_age=SIGNED_OUT_FOR,
+        **signed_out_cookie(),
+    )
+    return response
+
+
+def signed_out_cookie() -> dict[str, Any]:
+    """The name and attributes of the cookie set at logout (`__Host-` on https)."""
+    secure = current_app.config["SESSION_COOKIE_SECURE"]
+    name = "__Host-signed-out" if secure else "signed-out"
+    return {"key": name, "path": "/", "secure": secure, "httponly": True,
+            "samesite": "Lax"}  # fmt: skip
+
+
+def signed_out_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="blog.auth.signed-out")
+
+
+@bp.app_template_global()
+def just_signed_out() -> bool:
+    """True on the page a logout lands on, whose cookie is signed and a minute old at
+    most. The page that asks expires the cookie, so the message shows once."""
+    cookie = signed_out_cookie()
+    value = request.cookies.get(cookie["key"])
+    if value is None:
+        return False  # nothing to expire: no Set-Cookie for an ordinary visitor
+
+    @after_this_request
+    def expire(response: Any) -> Any:
+        response.delete_cookie(**cookie)
+        response.headers["Cache-Control"] = "no-store"  # the message is this browser's
+        return response
+
+    try:
+        signed_out_signer().loads(value, max_age=SIGNED_OUT_FOR)
+    except BadSignature:  # forged, or older than SIGNED_OUT_FOR (SignatureExpired)
+        return False
+    return g.user is None
 
 
 @bp.errorhandler(cognito.SignInRefused)

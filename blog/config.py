@@ -23,7 +23,10 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SITE_NAME": "Blog",
+    "SITE_DESCRIPTION": "A small blog whose members sign in with Amazon Cognito.",
 }
+SITE_TEXT_MAX = {"SITE_NAME": 60, "SITE_DESCRIPTION": 200}  # characters
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 STRING_SETTINGS = (
     "COGNITO_ISSUER",
@@ -39,6 +42,8 @@ STRING_SETTINGS = (
     "POSTS_TABLE",
     "MEDIA_BUCKET",
     "LOG_FORMAT",
+    "SITE_NAME",
+    "SITE_DESCRIPTION",
 )
 URL_SETTINGS = (
     "COGNITO_ISSUER",
@@ -79,6 +84,7 @@ def check(app: Flask) -> None:
     check_api(config)
     check_identity_providers(config)
     check_media(config)
+    check_site(config)
     check_log_format(config)
     derive_cookies(config)
 
@@ -188,6 +194,16 @@ def check_media(config: dict) -> None:
         )
     config["MEDIA_REGION"] = region
     config["MEDIA_ORIGIN"] = f"https://{bucket}.s3.{region}.amazonaws.com"
+
+
+def check_site(config: dict) -> None:
+    """The site's name and description, shown on every page: trimmed, a default when
+    empty, and short enough for a title and a header."""
+    for name, limit in SITE_TEXT_MAX.items():
+        value = (config.get(name) or "").strip() or DEFAULTS[name]
+        if len(value) > limit:
+            raise ConfigError(f"BLOG_{name} must be at most {limit} characters")
+        config[name] = value
 
 
 def check_log_format(config: dict) -> None:

@@ -185,3 +185,25 @@ def test_a_media_bucket_needs_its_region_and_sets_the_image_origin(env, monkeypa
     app = env(MEDIA_BUCKET="blog-dev-media")
     assert app.config["MEDIA_ORIGIN"] == "https://blog-dev-media.s3.eu-west-3.amazonaws.com"
     assert env(MEDIA_BUCKET=None).config["MEDIA_ORIGIN"] is None
+
+
+def test_site_name_and_description_default_and_are_trimmed(env):
+    app = env()
+    assert app.config["SITE_NAME"] == "Blog"
+    assert app.config["SITE_DESCRIPTION"].startswith("A small blog")
+    app = env(SITE_NAME="  Field Notes ", SITE_DESCRIPTION="\tWhat we saw.\n")
+    assert (app.config["SITE_NAME"], app.config["SITE_DESCRIPTION"]) == (
+        "Field Notes", "What we saw."
+    )
+    app = env(SITE_NAME="   ", SITE_DESCRIPTION="")
+    assert app.config["SITE_NAME"] == "Blog"
+    assert app.config["SITE_DESCRIPTION"].startswith("A small blog")
+    assert env(SITE_NAME="2024").config["SITE_NAME"] == "2024"  # JSON-parsed, a string
+
+
+@pytest.mark.parametrize(("name", "limit"), [("SITE_NAME", 60),
+                                             ("SITE_DESCRIPTION", 200)])
+def test_a_site_text_too_long_stops_start_up(env, name, limit):
+    assert env(**{name: "x" * limit}).config[name] == "x" * limit
+    with pytest.raises(ConfigError, match=f"BLOG_{name} must be at most {limit}"):
+        env(**{name: "x" * (limit + 1)})

@@ -16,14 +16,18 @@ SIGNED_OUT = re.compile(r"/_cognito/login\?|:\d+/$")  # a login page or the land
 def test_logout_ends_the_session(site, person):
     page = person.page
     person.login("alice@example.com")
+    expect(page.get_by_role("status")).to_have_text("Signed in as Alice.")
     person.publish("Private thoughts", "Visible to members only.")
 
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(site.url("/"))
+    expect(page.get_by_role("status")).to_have_text("You have signed out.")
     expect(page.get_by_role("link", name="Log in or sign up")).to_be_visible()
     expect(page.locator(".who")).to_have_count(0)
     person.screenshot("landing")
 
+    page.reload()  # the message is shown once
+    expect(page.get_by_role("status")).to_have_count(0)
     page.go_back()
     expect(page).to_have_url(SIGNED_OUT)
     assert_nothing_private(page)

@@ -87,9 +87,12 @@ def test_login_write_and_logout_through_the_local_cognito(
         gateway.base + "/auth/logout",
         form={"csrf_token": csrf_from(text(detail))},
     )
-    assert gateway.cookies == {} and aws.Table("blog-dev-sessions").scan()["Count"] == 0
+    assert list(gateway.cookies) == ["__Host-signed-out"]  # the session's is gone
+    assert aws.Table("blog-dev-sessions").scan()["Count"] == 0
     assert local_cognito.follow(logout["headers"]["Location"]) == gateway.base + "/"
-    assert gateway.get(gateway.base + "/")["statusCode"] == 200
+    landing = gateway.get(gateway.base + "/")
+    assert landing["statusCode"] == 200 and "You have signed out." in text(landing)
+    assert gateway.cookies == {}
     assert gateway.get(gateway.base + "/posts/")["statusCode"] == 302
 
 
