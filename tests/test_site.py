@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from jinja2 import nodes
 
+from blog.storage import member_id
+
 TEMPLATES = Path(__file__).resolve().parents[1] / "blog" / "templates"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
         "source", "track", "wbr"}  # fmt: skip
@@ -136,12 +138,14 @@ def test_every_page_on_the_layout_has_a_title_of_its_own(app):
 
 @pytest.mark.parametrize(("path", "current"), [
     ("/", None), ("/posts/", "Posts"), ("/posts/new", "Write"),
-    ("/posts/drafts", "Drafts"),
+    ("/posts/drafts", "Drafts"), ("/authors/{me}", "My posts"),
+    ("/authors/" + "a" * 24, None),
 ])  # fmt: skip
-def test_the_navigation_marks_the_page_you_are_on(auth, client, path, current):
+def test_the_navigation_marks_the_page_you_are_on(auth, client, path, current, idp):
     auth.login(username="carol")
-    nav = layout(client, path).nav
-    assert [text for text, _ in nav] == ["Blog", "Posts", "Write", "Drafts"]
+    nav = layout(client, path.format(me=member_id(idp.issuer, "sub-carol"))).nav
+    assert [text for text, _ in nav] == [
+        "Blog", "Posts", "My posts", "Write", "Drafts"]
     assert [text for text, mark in nav if mark == "page"] == (
         [current] if current else []
     )
