@@ -1,6 +1,7 @@
 """Local Cognito: a Cognito-compatible user pool with Hosted UI, for local mode.
 
 Mounted under /_cognito by `init_app`; see `views` (protocol) and `pages` (Hosted UI).
+`lookalike` stands in for the pool's external providers (COGNITO_IDENTITY_PROVIDERS).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import string
 from flask import Flask
 
 from . import cli
+from . import lookalike
 from . import pages  # noqa: F401 (registers the Hosted UI routes on bp)
 from . import pool
 from . import server
@@ -27,12 +29,15 @@ DEFAULTS = {
 
 
 def init_app(app: Flask) -> None:
-    """Mount the provider on /_cognito with its CLI and storage."""
+    """Mount the provider on /_cognito, and the look-alike external providers on
+    /_lookalike (served for the names in COGNITO_IDENTITY_PROVIDERS), with the CLI
+    and storage."""
     for name, value in DEFAULTS.items():
         app.config.setdefault(name, value)
     os.makedirs(app.instance_path, exist_ok=True)
     app.extensions["localcognito"] = server.create_server(app)
     app.register_blueprint(views.bp)
+    app.register_blueprint(lookalike.bp)
     app.cli.add_command(cli.cli)
     app.teardown_appcontext(store.close_db)
 

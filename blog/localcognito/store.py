@@ -51,6 +51,19 @@ CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL,
     username TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
     code TEXT NOT NULL, sent_at TEXT NOT NULL);
+-- The look-alike external providers (lookalike.py): their client, users and codes.
+CREATE TABLE IF NOT EXISTS lookalike_client (
+    provider TEXT PRIMARY KEY, client_id TEXT NOT NULL, client_secret TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lookalike_redirect (
+    provider TEXT NOT NULL, uri TEXT NOT NULL, PRIMARY KEY (provider, uri));
+CREATE TABLE IF NOT EXISTS lookalike_user (
+    provider TEXT NOT NULL, sub TEXT NOT NULL, email TEXT NOT NULL COLLATE NOCASE,
+    name TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (provider, sub),
+    UNIQUE (provider, email));
+CREATE TABLE IF NOT EXISTS lookalike_code (
+    code_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, client_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL, sub TEXT NOT NULL, nonce TEXT,
+    expires_at INTEGER NOT NULL);
 """
 
 
