@@ -1,7 +1,7 @@
 """Local Cognito: a Cognito-compatible user pool with Hosted UI, for local mode.
 
 Mounted under /_cognito by `init_app`; see `views` (protocol) and `pages` (Hosted UI).
-`lookalike` stands in for the pool's external providers (COGNITO_IDENTITY_PROVIDERS).
+Sign-in through external providers: `federation`, with `lookalike` standing in for them.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ DEFAULTS = {
     # seconds an ID or access token lives, as the deployed app client's (pool.json)
     "LOCAL_COGNITO_TOKEN_TTL": pool.token_seconds(),
     "LOCAL_COGNITO_REFRESH_TOKEN_ROTATION": False,  # Cognito's default: no rotation
+    # Names the automatic group of each external provider: <pool id>_<provider>.
+    "LOCAL_COGNITO_USER_POOL_ID": "local-1_LocalPool",
 }
 
 

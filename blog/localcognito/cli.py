@@ -47,13 +47,19 @@ def add_to_group(email: str, group: str) -> None:
 
 @cli.command("list-users")
 def list_users() -> None:
-    """List users: email, name, username, groups and status, tab-separated."""
+    """List users: email, name, username, groups and status, tab-separated.
+
+    Users of external providers have the status EXTERNAL_PROVIDER, as on AWS.
+    """
     rows = store.all_rows(
-        "SELECT u.*, group_concat(g.name, ',') AS groups FROM user u"
-        " LEFT JOIN user_group g ON g.sub = u.sub GROUP BY u.sub ORDER BY u.email"
+        "SELECT u.*, group_concat(g.name, ',') AS groups FROM pool_user u"
+        " LEFT JOIN user_group g ON g.sub = u.sub GROUP BY u.sub"
+        " ORDER BY u.email, u.provider IS NOT NULL, u.username"
     )
     for row in rows:
         status = "CONFIRMED" if row["confirmed"] else "UNCONFIRMED"
+        if row["provider"]:
+            status = "EXTERNAL_PROVIDER"
         fields = (row["email"], row["name"], row["username"], row["groups"] or "-")
         click.echo("\t".join((*fields, status)))
 
