@@ -214,5 +214,9 @@ def test_federated_sign_in_runs_inside_the_blogs_server(tmp_path):
         claims = jwt.decode(token["id_token"], options={"verify_signature": False})
         assert claims["cognito:username"].startswith("Google_")
         assert claims["nonce"] == "blog-nonce" and claims["name"] == "Gina"
+        added = site.app.test_cli_runner().invoke(args=[
+            "local-cognito", "add-federated-user", "--provider", "Google",
+            "hal@example.com", "--name", "Hal"])
+        assert added.exit_code == 0, added.output
     finally:
         site.close()

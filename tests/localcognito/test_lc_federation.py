@@ -214,6 +214,10 @@ def test_no_provider_is_enabled_by_default(tmp_path, browser):
         assert "Continue with" not in lc.get(browser, lc.authorize(
             browser, lc.flow()).headers["Location"]).text
         assert browser.get(base + "/_lookalike/Google/jwks").status_code == 404
+        refused = lc.cli("add-federated-user", "--provider", "Google",
+                         "g@example.com", "--name", "G")
+        assert refused.exit_code != 0
+        assert "none (set BLOG_COGNITO_IDENTITY_PROVIDERS)" in refused.output
 
 
 def test_cognito_as_identity_provider_is_the_hosted_ui(lc, browser):
@@ -383,6 +387,33 @@ def test_missing_required_attributes_are_refused(checks):
 
 
 # The CLI.
+
+
+def test_add_federated_user_then_sign_in(lc):
+    added = lc.cli("add-federated-user", "--provider", "Google", "hal@example.com",
+                   "--name", "Hal Google")
+    assert added.exit_code == 0, added.output
+    sub = google_id(lc, "hal@example.com")
+    assert f"joins the pool as Google_{sub} when it first signs in" in added.output
+    assert lc.cli("list-users").output == ""  # not a pool user yet, as on AWS
+    claims = lc.verify(federated_tokens(lc, "HAL@example.com", "")["id_token"])
+    assert claims["cognito:username"] == f"Google_{sub}"
+    assert claims["name"] == "Hal Google"
+
+
+def test_add_federated_user_refusals(lc):
+    unknown = lc.cli("add-federated-user", "--provider", "Facebook",
+                     "hal@example.com", "--name", "Hal")
+    assert unknown.exit_code != 0
+    assert "'Facebook' is not an enabled identity provider. Enabled: Google." in (
+        unknown.output)
+    args = ["add-federated-user", "--provider", "Google", "hal@example.com"]
+    assert lc.cli(*args, "--name", "Hal").exit_code == 0
+    twice = lc.cli(*args, "--name", "Hal")
+    assert twice.exit_code != 0 and "Google already has this account." in twice.output
+    bad = lc.cli("add-federated-user", "--provider", "Google", "nope", "--name", "N")
+    assert bad.exit_code != 0 and "Enter a valid email address." in bad.output
+    assert "--name" in lc.cli(*args).output
 
 
 def test_list_users_shows_both_kinds_and_groups_reach_federated_users(lc):
