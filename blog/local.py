@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
     # Its forms carry their own token in their own cookie, as a real Cognito is another
     # site whose forms never share the blog's session (and so Flask-WTF's token).
     csrf.exempt(app, app.blueprints["localcognito"])
+    csrf.exempt(app, app.blueprints["lookalike"])  # its stand-ins for Google & co.
     if app.config.get("BASE_URL"):
         bind(app, app.config["BASE_URL"])
     app.before_request(use_one_base_url)

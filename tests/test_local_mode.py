@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import click
+import jwt
 import pytest
 import requests
 import time_machine
 
 from blog import create_app
+from blog.api.token_command import challenge
 from tests.support.clients import query_of
+from tests.support.forms import submit
 from tests.support.localsite import BrowsedSite
 from tests.support.localsite import started
 
@@ -166,3 +171,52 @@ def test_other_commands_and_tests_stay_quiet(tmp_path, capsys):
     with click.Context(click.Command("routes"), info_name="routes"):
         create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
     assert capsys.readouterr().out == ""
+
+
+def test_federated_sign_in_runs_inside_the_blogs_server(tmp_path):
+    """BLOG_COGNITO_IDENTITY_PROVIDERS=Google: the look-alike Google is served with the
+    blog (its form passes the blog's CSRF and Origin rules), and the local Cognito
+    answers the blog's request with a code and the blog's state."""
+    site = BrowsedSite(tmp_path, COGNITO_IDENTITY_PROVIDERS="Google")
+    try:
+        site.get("/")  # binds the blog to its URL and app client
+        config, verifier = site.app.config, secrets.token_urlsafe(36)
+        params = {
+            "response_type": "code",
+            "client_id": config["COGNITO_CLIENT_ID"],
+            "redirect_uri": site.url("/auth/authorize"),
+            "scope": "openid email profile",
+            "state": "blog-state",
+            "nonce": "blog-nonce",
+            "code_challenge": challenge(verifier),
+            "code_challenge_method": "S256",
+            "identity_provider": "Google",
+        }
+        authorize = site.url("/_cognito/oauth2/authorize?" + urlencode(params))
+        to_google = site.browser.get(authorize, allow_redirects=False)
+        page = site.browser.get(to_google.headers["Location"])
+        assert "Local stand-in for Google — not Google" in page.text
+        assert "Content-Security-Policy" in page.headers
+        fields = {"email": "gina@example.com", "name": "Gina"}
+        back = submit(site.browser, page, fields, allow_redirects=False,
+                      headers={"Origin": site.base})
+        answer = site.browser.get(back.headers["Location"], allow_redirects=False)
+        assert answer.headers["Location"].startswith(site.url("/auth/authorize?"))
+        sent = query_of(answer.headers["Location"])
+        assert sent["state"] == "blog-state"
+        token = requests.post(
+            site.url("/_cognito/oauth2/token"),
+            data={"grant_type": "authorization_code", "code": sent["code"],
+                  "redirect_uri": params["redirect_uri"], "code_verifier": verifier},
+            auth=(config["COGNITO_CLIENT_ID"], config["COGNITO_CLIENT_SECRET"]),
+            timeout=10,
+        ).json()
+        claims = jwt.decode(token["id_token"], options={"verify_signature": False})
+        assert claims["cognito:username"].startswith("Google_")
+        assert claims["nonce"] == "blog-nonce" and claims["name"] == "Gina"
+        added = site.app.test_cli_runner().invoke(args=[
+            "local-cognito", "add-federated-user", "--provider", "Google",
+            "hal@example.com", "--name", "Hal"])
+        assert added.exit_code == 0, added.output
+    finally:
+        site.close()

@@ -1,6 +1,7 @@
 """Local Cognito: a Cognito-compatible user pool with Hosted UI, for local mode.
 
 Mounted under /_cognito by `init_app`; see `views` (protocol) and `pages` (Hosted UI).
+Sign-in through external providers: `federation`, with `lookalike` standing in for them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import string
 from flask import Flask
 
 from . import cli
+from . import lookalike
 from . import pages  # noqa: F401 (registers the Hosted UI routes on bp)
 from . import pool
 from . import server
@@ -23,16 +25,21 @@ DEFAULTS = {
     # seconds an ID or access token lives, as the deployed app client's (pool.json)
     "LOCAL_COGNITO_TOKEN_TTL": pool.token_seconds(),
     "LOCAL_COGNITO_REFRESH_TOKEN_ROTATION": False,  # Cognito's default: no rotation
+    # Names the automatic group of each external provider: <pool id>_<provider>.
+    "LOCAL_COGNITO_USER_POOL_ID": "local-1_LocalPool",
 }
 
 
 def init_app(app: Flask) -> None:
-    """Mount the provider on /_cognito with its CLI and storage."""
+    """Mount the provider on /_cognito, and the look-alike external providers on
+    /_lookalike (served for the names in COGNITO_IDENTITY_PROVIDERS), with the CLI
+    and storage."""
     for name, value in DEFAULTS.items():
         app.config.setdefault(name, value)
     os.makedirs(app.instance_path, exist_ok=True)
     app.extensions["localcognito"] = server.create_server(app)
     app.register_blueprint(views.bp)
+    app.register_blueprint(lookalike.bp)
     app.cli.add_command(cli.cli)
     app.teardown_appcontext(store.close_db)
 

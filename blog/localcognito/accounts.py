@@ -282,8 +282,11 @@ def reset_password(login: str, code: str, password: str) -> None:
 
 
 def add_to_group(login: str, group: str) -> None:
-    """Add a user (by email or username) to a group; raises Invalid."""
-    user = find_user(login)
+    """Add a user (by email or username; a federated one by username) to a group;
+    raises Invalid."""
+    user = find_user(login) or store.one(
+        "SELECT sub FROM federated_user WHERE username = ?", login
+    )
     if user is None:
         raise Invalid(email=f"No user {login!r}.")
     store.run("INSERT OR IGNORE INTO user_group VALUES (?, ?)", user["sub"], group)

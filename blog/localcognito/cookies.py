@@ -1,4 +1,5 @@
-"""The provider's own cookies: the `cognito` login session and the form CSRF token."""
+"""The provider's own cookies: the `cognito` login session, the form CSRF token, the
+sign-up mark and the `state` of a sign-in through an external provider."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from . import store
 
 SESSION_COOKIE = "cognito"
 SIGNUP_COOKIE = "cognito-signup"
+FEDERATION_COOKIE = "cognito-federation"
+FEDERATION_LIFETIME = 600
 CSRF_COOKIE = "XSRF-TOKEN"
 PATH = "/_cognito"
 LIFETIME = 3600
@@ -41,16 +44,26 @@ def _session_serializer() -> URLSafeTimedSerializer:
 
 def start_login(response: Response, sub: str) -> None:
     """Record a sign-in and set the 1-hour `cognito` cookie on the response."""
+    sid, _ = record_login(sub)
+    set_login(response, sid)
+
+
+def record_login(sub: str) -> tuple[str, dict]:
+    """Record a sign-in; return its session id and the login (sub, auth_time,
+    event_id) that authorizes codes."""
     sid = secrets.token_urlsafe(32)
-    now = int(time.time())
+    login = {"sub": sub, "auth_time": int(time.time()), "event_id": str(uuid.uuid4())}
     store.insert(
         "login_session",
         sid_hash=store.digest(sid),
-        sub=sub,
-        auth_time=now,
-        event_id=str(uuid.uuid4()),
-        expires_at=now + LIFETIME,
+        expires_at=login["auth_time"] + LIFETIME,
+        **login,
     )
+    return sid, login
+
+
+def set_login(response: Response, sid: str) -> None:
+    """Set the 1-hour `cognito` cookie of a recorded sign-in."""
     _set(response, SESSION_COOKIE, _session_serializer().dumps(sid), LIFETIME)
 
 
@@ -67,7 +80,7 @@ def current_login() -> dict | None:
     sid = _sid()
     row = sid and store.one(
         "SELECT s.sub, s.auth_time, s.event_id FROM login_session s"
-        " JOIN user u ON u.sub = s.sub"
+        " JOIN pool_user u ON u.sub = s.sub"
         " WHERE s.sid_hash = ? AND s.expires_at > ? AND u.confirmed = 1",
         store.digest(sid),
         int(time.time()),
@@ -104,6 +117,29 @@ def signed_up() -> str | None:
 def forget_signup(response: Response) -> None:
     """Clear the sign-up mark once it has been used."""
     response.delete_cookie(SIGNUP_COOKIE, path=PATH, httponly=True, samesite="Lax")
+
+
+def _federation_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="localcognito-fed")
+
+
+def remember_federation(response: Response, state: str) -> None:
+    """Bind a sign-in through an external provider to this browser by its `state`."""
+    value = _federation_serializer().dumps(state)
+    _set(response, FEDERATION_COOKIE, value, FEDERATION_LIFETIME)
+
+
+def federation_state() -> str | None:
+    """The `state` of the sign-in through a provider this browser started, if any."""
+    try:
+        raw = request.cookies.get(FEDERATION_COOKIE, "")
+        return _federation_serializer().loads(raw, max_age=FEDERATION_LIFETIME)
+    except BadData:
+        return None
+
+
+def forget_federation(response: Response) -> None:
+    response.delete_cookie(FEDERATION_COOKIE, path=PATH, httponly=True, samesite="Lax")
 
 
 def _csrf_serializer() -> URLSafeSerializer:

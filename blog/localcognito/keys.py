@@ -29,14 +29,24 @@ def _path(app: Flask) -> str:
     return os.path.join(app.instance_path, KEYS_NAME)
 
 
-def _new_key(use: str) -> dict[str, Any]:
+def new_jwk() -> dict[str, Any]:
+    """Return a new private RS256 signing key as a JWK with its `kid`."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    kid = base64.b64encode(os.urandom(32)).decode()
     jwk = json.loads(RSAAlgorithm.to_jwk(private))
     jwk.pop("key_ops", None)
-    jwk.update(kid=kid, alg="RS256", use="sig")
+    jwk.update(kid=base64.b64encode(os.urandom(32)).decode(), alg="RS256", use="sig")
+    return jwk
+
+
+def public_part(jwk: dict[str, Any]) -> dict[str, str]:
+    """Return what a JWKS publishes of a key: never its private fields."""
+    return {f: jwk[f] for f in ("alg", "e", "kid", "kty", "n", "use")}
+
+
+def _new_key(use: str) -> dict[str, Any]:
+    jwk = new_jwk()
     return {
-        "kid": kid,
+        "kid": jwk["kid"],
         "jwk": jwk,
         "token_use": use,
         "created_at": int(time.time()),
@@ -44,12 +54,17 @@ def _new_key(use: str) -> dict[str, Any]:
     }
 
 
-def _write(path: str, keys: list[dict[str, Any]]) -> None:
+def write_private(path: str, data: dict[str, Any]) -> None:
+    """Replace `path` with `data` as JSON, readable by its owner only."""
     tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump({"keys": keys}, f)
+        json.dump(data, f)
     os.replace(tmp, path)
+
+
+def _write(path: str, keys: list[dict[str, Any]]) -> None:
+    write_private(path, {"keys": keys})
 
 
 def _current(keys: list[dict[str, Any]], use: str) -> dict[str, Any] | None:
@@ -100,7 +115,7 @@ def public_jwks(app: Flask) -> dict[str, list[dict[str, str]]]:
     now = int(time.time())
     return {
         "keys": [
-            {f: k["jwk"][f] for f in ("alg", "e", "kid", "kty", "n", "use")}
+            public_part(k["jwk"])
             for k in load_keys(app)
             if _published(k, now, _ttl(app))
         ]

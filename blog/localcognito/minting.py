@@ -1,4 +1,9 @@
-"""Minting Cognito-shaped ID and access tokens: their claims, lifetime and issuer."""
+"""Minting Cognito-shaped ID and access tokens: their claims, lifetime and issuer.
+
+A federated user's tokens carry its `cognito:username` (<ProviderName>_<id>) and
+groups (with the provider's automatic group) like any user's, and `identities` in the
+ID token (see `federation`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import Any
 from flask import current_app
 from flask import request
 
+from . import federation
 from . import keys
 from . import store
 
@@ -26,13 +32,16 @@ class Principal:
     auth_time: int
     event_id: str
     origin_jti: str
+    email_verified: bool = True
+    identities: tuple[dict[str, Any], ...] = ()
 
 
 def load_principal(
     sub: str, auth_time: int, event_id: str, origin_jti: str
 ) -> Principal | None:
-    """Build the principal of a confirmed user, or None if there is none."""
-    user = store.one("SELECT * FROM user WHERE sub = ? AND confirmed = 1", sub)
+    """Build the principal of a confirmed user (the pool's own or federated), or None
+    if there is none."""
+    user = store.one("SELECT * FROM pool_user WHERE sub = ? AND confirmed = 1", sub)
     if user is None:
         return None
     groups = store.all_rows(
@@ -47,6 +56,8 @@ def load_principal(
         auth_time=auth_time,
         event_id=event_id,
         origin_jti=origin_jti,
+        email_verified=bool(user["email_verified"]),
+        identities=tuple(federation.identities(user)),
     )
 
 
@@ -79,8 +90,10 @@ def id_token_claims(user: Principal) -> dict[str, Any]:
     claims = _common(user, "id")
     claims.update(
         {"cognito:username": user.username, "name": user.name, "email": user.email},
-        email_verified=True,
+        email_verified=user.email_verified,
     )
+    if user.identities:
+        claims["identities"] = list(user.identities)
     return claims
 
 

@@ -13,15 +13,13 @@ from werkzeug.exceptions import BadRequest
 
 from . import accounts
 from . import cookies
+from . import federation
 from . import pool
+from .views import OAUTH_PARAMS
 from .views import auth_server
 from .views import bp
 from .views import oauth_error
 
-OAUTH_PARAMS = (
-    "response_type client_id redirect_uri scope state nonce code_challenge"
-    " code_challenge_method"
-).split()
 NOTICES = {
     "confirmed": "Your account is confirmed. Sign in to continue.",
     "reset": "Your password has been reset. Sign in with your new password.",
@@ -75,6 +73,7 @@ def page(name: str, errors: dict[str, str] | None = None, **context: Any) -> str
         form=request.form,
         csrf_token=cookies.csrf_token(),
         password_hint=password_hint(),
+        providers=federation.enabled(),
         **context,
     )
 

@@ -32,3 +32,13 @@ def token_seconds() -> int:
     validity = rules()["tokenValidity"]
     unit = UNIT_SECONDS[validity["TokenValidityUnits"]["IdToken"]]
     return int(validity["IdTokenValidity"]) * unit
+
+
+def attribute_mapping() -> dict[str, str]:
+    """The external providers' attribute mapping: pool attribute -> provider claim."""
+    return rules()["identityProviders"]["attributeMapping"]
+
+
+def required_attributes() -> list[str]:
+    """The attributes every user must have (the schema's Required ones)."""
+    return [a["Name"] for a in rules()["schema"] if a.get("Required")]

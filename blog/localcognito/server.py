@@ -298,11 +298,12 @@ class UserInfo(UserInfoEndpoint):
     """Cognito's /oauth2/userInfo answer."""
 
     def generate_user_info(self, user: dict[str, Any], scope: str) -> dict[str, Any]:
-        row = store.one("SELECT email, name FROM user WHERE sub = ?", user["sub"])
+        row = store.one("SELECT * FROM pool_user WHERE sub = ?", user["sub"])
+        verified = bool(row and row["email_verified"])
         return {
             "sub": user["sub"],
             "name": row["name"] if row else "",
-            "email_verified": "true",  # Cognito sends a string here
+            "email_verified": str(verified).lower(),  # Cognito sends a string here
             "email": row["email"] if row else "",
             "username": user["username"],
         }

@@ -51,6 +51,39 @@ CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL,
     username TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
     code TEXT NOT NULL, sent_at TEXT NOT NULL);
+-- Federated sign-in (federation.py): its users, and the app requests it keeps.
+CREATE TABLE IF NOT EXISTS federated_user (
+    sub TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    provider TEXT NOT NULL, provider_user_id TEXT NOT NULL, email TEXT NOT NULL,
+    name TEXT NOT NULL, email_verified INTEGER NOT NULL,
+    created_at INTEGER NOT NULL /* ms, as `identities` shows it */,
+    UNIQUE (provider, provider_user_id));
+CREATE TABLE IF NOT EXISTS federation (
+    state_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, params TEXT NOT NULL,
+    nonce TEXT NOT NULL, expires_at INTEGER NOT NULL);
+-- The look-alike external providers (lookalike.py): their client, users and codes.
+CREATE TABLE IF NOT EXISTS lookalike_client (
+    provider TEXT PRIMARY KEY, client_id TEXT NOT NULL, client_secret TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lookalike_redirect (
+    provider TEXT NOT NULL, uri TEXT NOT NULL, PRIMARY KEY (provider, uri));
+CREATE TABLE IF NOT EXISTS lookalike_user (
+    provider TEXT NOT NULL, sub TEXT NOT NULL, email TEXT NOT NULL COLLATE NOCASE,
+    name TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (provider, sub),
+    UNIQUE (provider, email));
+CREATE TABLE IF NOT EXISTS lookalike_code (
+    code_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, client_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL, sub TEXT NOT NULL, nonce TEXT,
+    expires_at INTEGER NOT NULL);
+"""
+# Every user of the pool: its own (`user`) and federated ones (made at their first
+# sign-in through an external provider; they have no password).
+VIEWS = """
+CREATE VIEW IF NOT EXISTS pool_user AS
+    SELECT sub, username, email, name, confirmed, 1 AS email_verified,
+        NULL AS provider, NULL AS provider_user_id, NULL AS linked_at FROM user
+    UNION ALL
+    SELECT sub, username, email, name, 1, email_verified, provider, provider_user_id,
+        created_at FROM federated_user;
 """
 
 
@@ -71,6 +104,7 @@ def connect(app: Flask) -> sqlite3.Connection:
             db.execute("ALTER TABLE user ADD COLUMN name TEXT NOT NULL DEFAULT ''")
         except sqlite3.OperationalError:  # another connection added it first
             pass
+    db.executescript(VIEWS)
     return db
 
 

@@ -1,9 +1,11 @@
-"""Cognito's protocol endpoints: discovery, JWKS, /oauth2/*, /logout, the outbox."""
+"""Cognito's protocol endpoints: discovery, JWKS, /oauth2/* (with the federated
+sign-in's /oauth2/idpresponse), /logout, the outbox."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from authlib.common.urls import add_params_to_uri
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint
@@ -17,6 +19,7 @@ from flask import url_for
 from werkzeug.exceptions import BadRequest
 
 from . import cookies
+from . import federation
 from . import keys
 from . import minting
 from . import server as oauth
@@ -109,15 +112,72 @@ def jwks() -> Response:
 
 @bp.get("/oauth2/authorize")
 def authorize() -> Any:
-    """Issue a code to a signed-in browser, or send it to the login page."""
+    """Issue a code to a signed-in browser, or send it to the login page; with
+    `identity_provider`, to that external provider's sign-in page."""
     login = cookies.current_login()
     try:
         grant = auth_server().get_consent_grant(end_user=login)
     except OAuth2Error as error:
         return oauth_error(error)
+    provider = request.args.get("identity_provider")
+    if provider and provider != "COGNITO":
+        return start_federation(provider)
     if login is None:
         return redirect(url_for(".login") + "?" + request.query_string.decode())
     return auth_server().create_authorization_response(grant=grant, grant_user=login)
+
+
+OAUTH_PARAMS = (
+    "response_type client_id redirect_uri scope state nonce code_challenge"
+    " code_challenge_method"
+).split()
+
+
+def start_federation(provider: str) -> Any:
+    """Keep the app's request and go to the provider, bound to this browser."""
+    params = {k: request.args[k] for k in OAUTH_PARAMS if k in request.args}
+    try:
+        url, state = federation.begin(provider, params)
+    except federation.Refused as refused:
+        return error_page(str(refused))
+    response = redirect(url)
+    cookies.remember_federation(response, state)
+    return response
+
+
+@bp.get("/oauth2/idpresponse")
+def idpresponse() -> Any:
+    """The provider's answer: sign the federated user in and answer the app's
+    original request (a code and its `state`), or send it the provider's error."""
+    try:
+        outcome = federation.finish(request.args.to_dict(), cookies.federation_state())
+    except federation.Refused as refused:
+        return error_page(str(refused))
+    params = outcome.params
+    if outcome.sub is None:
+        sent = [("error", outcome.error), ("error_description", outcome.description)]
+        sent += [("state", params["state"])] if "state" in params else []
+        response = redirect(add_params_to_uri(params["redirect_uri"], sent))
+    else:
+        sid, login = cookies.record_login(outcome.sub)
+        response = answer_request(params, login)
+        cookies.set_login(response, sid)
+    cookies.forget_federation(response)
+    return response
+
+
+def answer_request(params: dict[str, str], login: dict) -> Response:
+    """Answer the app's kept /oauth2/authorize request for a signed-in user, as that
+    endpoint would: the request is replayed in a request context of its own."""
+    with current_app.test_request_context(
+        url_for(".authorize"), base_url=request.host_url, query_string=params
+    ):
+        server = auth_server()
+        try:
+            grant = server.get_consent_grant(end_user=login)
+        except OAuth2Error as error:
+            return oauth_error(error)
+        return server.create_authorization_response(grant=grant, grant_user=login)
 
 
 @bp.post("/oauth2/token")
