@@ -95,6 +95,7 @@ def test_api_docs_pass_axe_in_light_and_dark(site, person):
     page.goto("/api/docs")
     expect(page.get_by_role("heading", level=1, name="Blog API")).to_be_visible()
     problems = person.accessibility_problems()
+    person.screenshot("api-docs")
     page.emulate_media(color_scheme="dark")
     assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
     problems += person.accessibility_problems()
