@@ -142,33 +142,42 @@ def forget_federation(response: Response) -> None:
     response.delete_cookie(FEDERATION_COOKIE, path=PATH, httponly=True, samesite="Lax")
 
 
-def _csrf_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="localcognito-csrf")
+class FormTokens:
+    """Double-submit CSRF tokens for one set of pages: a random token kept, signed, in
+    a cookie of its own (`cookie` on `path`), and sent back in each form's `_csrf`."""
+
+    def __init__(self, cookie: str, path: str, salt: str) -> None:
+        self.cookie, self.path, self.salt = cookie, path, salt
+
+    def serializer(self) -> URLSafeSerializer:
+        return URLSafeSerializer(current_app.secret_key, salt=self.salt)
+
+    def from_cookie(self) -> str | None:
+        try:
+            return self.serializer().loads(request.cookies.get(self.cookie, ""))
+        except BadData:
+            return None
+
+    def token(self) -> str:
+        """The token for a form's hidden `_csrf` field."""
+        if self.cookie not in g.setdefault("form_tokens", {}):
+            g.form_tokens[self.cookie] = self.from_cookie() or secrets.token_urlsafe(32)
+        return g.form_tokens[self.cookie]
+
+    def save(self, response: Response) -> None:
+        """Set the signed cookie if a form was rendered with a token."""
+        token = g.get("form_tokens", {}).get(self.cookie)
+        if token is not None:
+            response.set_cookie(self.cookie, self.serializer().dumps(token),
+                                path=self.path, secure=request.is_secure,
+                                httponly=True, samesite="Lax")
+
+    def ok(self) -> bool:
+        """Whether a POST carries the token bound to this browser's cookie."""
+        token = self.from_cookie()
+        return bool(token) and secrets.compare_digest(
+            token.encode(), request.form.get("_csrf", "").encode())
 
 
-def _cookie_token() -> str | None:
-    try:
-        return _csrf_serializer().loads(request.cookies.get(CSRF_COOKIE, ""))
-    except BadData:
-        return None
-
-
-def csrf_token() -> str:
-    """Return the token for a form's hidden `_csrf` field."""
-    if "localcognito_csrf" not in g:
-        g.localcognito_csrf = _cookie_token() or secrets.token_urlsafe(32)
-    return g.localcognito_csrf
-
-
-def save_csrf_cookie(response: Response) -> None:
-    """Set the signed CSRF cookie if a form was rendered with a token."""
-    if "localcognito_csrf" in g:
-        _set(response, CSRF_COOKIE, _csrf_serializer().dumps(g.localcognito_csrf), None)
-
-
-def csrf_ok() -> bool:
-    """Whether a POST carries the token bound to this browser's CSRF cookie."""
-    token = _cookie_token()
-    return bool(token) and secrets.compare_digest(
-        token.encode(), request.form.get("_csrf", "").encode()
-    )
+FORMS = FormTokens(CSRF_COOKIE, PATH, "localcognito-csrf")
+csrf_token, save_csrf_cookie, csrf_ok = FORMS.token, FORMS.save, FORMS.ok

@@ -26,15 +26,13 @@ from flask import Blueprint
 from flask import Response
 from flask import abort
 from flask import current_app
-from flask import g
 from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
-from itsdangerous import BadData
-from itsdangerous import URLSafeSerializer
 
 from . import accounts
+from . import cookies
 from . import keys
 from . import store
 
@@ -47,7 +45,7 @@ bp = Blueprint(
 )
 
 KEYS_NAME = "lookalike-keys.json"
-CSRF_COOKIE = "lookalike-csrf"
+FORMS = cookies.FormTokens("lookalike-csrf", "/_lookalike", "lookalike-csrf")
 CODE_LIFETIME = 300
 TOKEN_LIFETIME = 3600
 SCOPES = ["openid", "email", "profile"]
@@ -251,40 +249,8 @@ def only_enabled() -> None:
 @bp.after_request
 def finish(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
-    if "lookalike_csrf" in g:
-        response.set_cookie(
-            CSRF_COOKIE,
-            _csrf_serializer().dumps(g.lookalike_csrf),
-            path=bp.url_prefix,
-            secure=request.is_secure,
-            httponly=True,
-            samesite="Lax",
-        )
+    FORMS.save(response)
     return response
-
-
-def _csrf_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="lookalike-csrf")
-
-
-def _cookie_token() -> str | None:
-    try:
-        return _csrf_serializer().loads(request.cookies.get(CSRF_COOKIE, ""))
-    except BadData:
-        return None
-
-
-def csrf_token() -> str:
-    """The token of this browser's forms (kept in its own cookie)."""
-    if "lookalike_csrf" not in g:
-        g.lookalike_csrf = _cookie_token() or secrets.token_urlsafe(32)
-    return g.lookalike_csrf
-
-
-def csrf_ok() -> bool:
-    token = _cookie_token()
-    sent = request.form.get("_csrf", "")
-    return bool(token) and secrets.compare_digest(token.encode(), sent.encode())
 
 
 def page(name: str, provider: str, status: int = 200, **context: Any) -> Any:
@@ -296,7 +262,7 @@ def page(name: str, provider: str, status: int = 200, **context: Any) -> Any:
 
 def signin_page(provider: str, errors: dict[str, str]) -> Any:
     return page(
-        "signin", provider, csrf_token=csrf_token(), form=request.form, errors=errors
+        "signin", provider, csrf_token=FORMS.token(), form=request.form, errors=errors
     )
 
 
@@ -343,7 +309,7 @@ def authorize(provider: str) -> Any:
         return back(args, error="unsupported_response_type")
     if request.method != "POST":
         return signin_page(provider, {})
-    if not csrf_ok():
+    if not FORMS.ok():
         message = "This form has expired. Go back, reload the page and try again."
         return page("error", provider, 400, message=message)
     if request.form.get("action") == "cancel":
