@@ -27,6 +27,8 @@ from werkzeug.exceptions import Unauthorized
 from . import cognito
 from .logs import user_hash
 from .members import display_name
+from .members import email_verified
+from .members import groups
 from .members import remember
 from .storage import Author
 from .storage import member_id
@@ -181,8 +183,8 @@ def identity(claims: dict) -> dict:
         "sub": claims["sub"],
         "member_id": member_id(claims["iss"], claims["sub"]),
         "name": display_name(claims),
-        "email": claims.get("email") if claims.get("email_verified") is True else None,
-        "groups": list(claims.get("cognito:groups") or []),
+        "email": claims.get("email") if email_verified(claims) else None,
+        "groups": groups(claims),  # never a provider's automatic group
     }
 
 
