@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 
 import requests
 from flask import Blueprint
+from flask import abort
 from flask import after_this_request
 from flask import current_app
 from flask import flash
@@ -27,6 +29,8 @@ from werkzeug.exceptions import Unauthorized
 from . import cognito
 from .logs import user_hash
 from .members import display_name
+from .members import email_verified
+from .members import groups
 from .members import remember
 from .storage import Author
 from .storage import member_id
@@ -39,11 +43,23 @@ log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 LAST_SEEN_GRANULARITY = 60  # rewrite last_seen at most once a minute (one store write)
 SIGNED_OUT_FOR = 60  # seconds the landing page may say "You have signed out."
+ERROR_CODE = re.compile(r"[a-z0-9_.-]{1,64}")  # an OAuth error code, safe to log
+CANCELLED = {"access_denied"}
 
 
 @bp.get("/login")
 def login() -> Any:
-    """Start the authorization-code flow; `next` is kept here, never in `state`."""
+    """Start the authorization-code flow; `next` is kept here, never in `state`.
+
+    `provider` (one of BLOG_COGNITO_IDENTITY_PROVIDERS) goes to Cognito as
+    `identity_provider`, which skips the Hosted UI for that provider's sign-in.
+    """
+    extra = {}
+    if "provider" in request.args:
+        provider = request.args.getlist("provider")
+        if len(provider) > 1 or provider[0] not in offered_providers():
+            abort(400, "That sign-in option is not offered here.")
+        extra["identity_provider"] = provider[0]
     next_path = safe_next(request.args.get("next"))
     session.pop("next", None)
     if next_path:
@@ -51,7 +67,15 @@ def login() -> Any:
     redirect_uri = current_app.config["BASE_URL"] + "/auth/authorize"
     from .oauth_client import client  # here: authlib only for signing in
 
-    return client().authorize_redirect(redirect_uri, nonce=secrets.token_urlsafe(32))
+    return client().authorize_redirect(
+        redirect_uri, nonce=secrets.token_urlsafe(32), **extra
+    )
+
+
+@bp.app_template_global()
+def offered_providers() -> tuple[str, ...]:
+    """The external identity providers offered next to the pool's own sign-in."""
+    return current_app.config["COGNITO_IDENTITY_PROVIDERS"]
 
 
 @bp.get("/authorize")
@@ -63,7 +87,10 @@ def authorize() -> Any:
     try:
         token = client().authorize_access_token(leeway=LEEWAY)
     except OAuthError as error:  # a refused, forged or replayed callback
-        raise cognito.SignInRefused(error.error) from None
+        # `error` may be Cognito's (or a provider's, relayed) or a forger's: only a
+        # well-formed code is logged, and `error_description` never.
+        code = error.error if ERROR_CODE.fullmatch(error.error or "") else "unknown"
+        raise cognito.SignInRefused(code, sent="error" in request.args) from None
     except ValueError:  # authlib: the token endpoint answered something not JSON
         raise cognito.ProviderError() from None
     claims = token.get("userinfo")
@@ -145,10 +172,18 @@ def just_signed_out() -> bool:
 
 @bp.errorhandler(cognito.SignInRefused)
 def sign_in_failed(error: cognito.SignInRefused) -> Any:
-    """A refused, forged, replayed or failed callback: a page, never a 500."""
+    """A refused, forged, replayed or failed callback, or an error sent back by
+    Cognito (a cancelled or failed sign-in at an external provider included): a page
+    with ways to try again (`next` kept), never a 500."""
     log.warning("sign-in failed: %s", error.error)
-    session.pop("next", None)
-    return render_template("auth/failed.html"), 400
+    if not error.sent:
+        reason = "callback"
+    elif error.error in CANCELLED:
+        reason = "cancelled"
+    else:
+        reason = "provider"
+    next_path = session.pop("next", None)
+    return render_template("auth/failed.html", reason=reason, next=next_path), 400
 
 
 @bp.app_errorhandler(requests.RequestException)
@@ -156,7 +191,9 @@ def sign_in_failed(error: cognito.SignInRefused) -> Any:
 def provider_unreachable(error: Exception) -> Any:
     """Cognito (or its signing keys) could not be reached in time."""
     log.warning("identity provider unreachable: %s", type(error).__name__)
-    return render_template("auth/failed.html", unreachable=True), 503
+    page = render_template("auth/failed.html", unreachable=True,
+                           next=session.get("next"))
+    return page, 503
 
 
 class SessionEnded(Unauthorized):
@@ -181,8 +218,8 @@ def identity(claims: dict) -> dict:
         "sub": claims["sub"],
         "member_id": member_id(claims["iss"], claims["sub"]),
         "name": display_name(claims),
-        "email": claims.get("email") if claims.get("email_verified") is True else None,
-        "groups": list(claims.get("cognito:groups") or []),
+        "email": claims.get("email") if email_verified(claims) else None,
+        "groups": groups(claims),  # never a provider's automatic group
     }
 
 

@@ -53,11 +53,13 @@ class ProviderUnavailable(HTTPException):
 
 
 class SignInRefused(Exception):
-    """The callback cannot sign anyone in; `error` is a short reason safe to log."""
+    """The callback cannot sign anyone in; `error` is a short reason safe to log,
+    `sent` whether it is an `error` the callback was sent (by Cognito, relaying a
+    provider's, or by a forger) rather than one found by the blog."""
 
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, sent: bool = False) -> None:
         super().__init__(error)
-        self.error = error
+        self.error, self.sent = error, sent
 
 
 class RefreshRefused(Exception):

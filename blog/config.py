@@ -83,6 +83,7 @@ def check(app: Flask) -> None:
     check_sessions(config)
     check_api(config)
     check_identity_providers(config)
+    check_admin_group(config)
     check_media(config)
     check_site(config)
     check_log_format(config)
@@ -172,6 +173,42 @@ def check_identity_providers(config: dict) -> None:
     if len(set(names)) < len(names):
         raise ConfigError("BLOG_COGNITO_IDENTITY_PROVIDERS names a provider twice")
     config["COGNITO_IDENTITY_PROVIDERS"] = names
+
+
+# Cognito's automatic group of an external provider's users: <user pool id>_<name>,
+# a pool id being <region>_<id> (e.g. us-east-1_AbC123xyz_Google).
+AUTOMATIC_GROUP = re.compile(r"[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+_.+")
+
+
+def user_pool_id(config: dict) -> str | None:
+    """The user pool's id: the issuer's last path segment, or the local Cognito's
+    (LOCAL_COGNITO_USER_POOL_ID, set once local mode's Cognito is mounted)."""
+    if config.get("LOCAL_MODE"):
+        return config.get("LOCAL_COGNITO_USER_POOL_ID") or None
+    path = urlsplit(config.get("COGNITO_ISSUER") or "").path.rstrip("/")
+    return path.rpartition("/")[2] or None
+
+
+def is_automatic_group(group: str, pool_id: str | None) -> bool:
+    """Whether `group` is (or looks like) the group Cognito puts every user of an
+    external provider in: anyone who signs in with Google is a member."""
+    return bool(AUTOMATIC_GROUP.fullmatch(group)) or bool(
+        pool_id and group.startswith(pool_id + "_")
+    )
+
+
+def check_admin_group(config: dict) -> None:
+    """BLOG_ADMIN_GROUP must not be a provider's automatic group, which would make
+    every member who signs in through that provider a moderator. Local mode checks
+    again once its pool id is known (`local.init_app`)."""
+    group = config.get("ADMIN_GROUP")
+    if group and is_automatic_group(group, user_pool_id(config)):
+        raise ConfigError(
+            f"BLOG_ADMIN_GROUP {group!r} looks like the group Cognito makes for an "
+            "external identity provider (<user pool id>_<provider>), which everyone "
+            "who signs in with that provider joins: name a group of your own, such "
+            "as admins"
+        )
 
 
 def check_media(config: dict) -> None:

@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     if not any(isinstance(f, HideQueryStrings) for f in server_log.filters):
         server_log.addFilter(HideQueryStrings())
     localcognito.init_app(app)
+    config.check_admin_group(app.config)  # now that the local pool's id is known
     # Its forms carry their own token in their own cookie, as a real Cognito is another
     # site whose forms never share the blog's session (and so Flask-WTF's token).
     csrf.exempt(app, app.blueprints["localcognito"])

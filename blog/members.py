@@ -1,8 +1,10 @@
-"""Members as people see them: the display-name rule and the names of authors.
+"""Members as people see them: the display-name rule, the names of authors, and
+the groups that count.
 
 A member is named by their ID token's `name`, else `preferred_username`, else the
 local part of a verified email, else "Member"; never by `sub`, a generated username
-(`cognito:username` is a UUID on the deployed pool) or an unverified email.
+(`cognito:username` is a UUID on the deployed pool, `Google_<id>` for a member who
+signed in with Google) or an unverified email.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from flask import current_app
+
+from .config import is_automatic_group
+from .config import user_pool_id
 from .storage import Author
 from .storage import Post
 from .storage import PostsUnavailable
@@ -31,11 +37,29 @@ def display_name(claims: dict[str, Any]) -> str:
         if isinstance(name, str) and name.split():
             return " ".join(name.split())[:NAME_MAX]
     email = claims.get("email")
-    if claims.get("email_verified") is True and isinstance(email, str):
+    if email_verified(claims) and isinstance(email, str):
         local = email.rpartition("@")[0].strip()
         if local:
             return local[:NAME_MAX]
     return FALLBACK
+
+
+def email_verified(claims: dict[str, Any]) -> bool:
+    """Whether the token says the email is verified: JSON true, or the string "true"
+    that an identity provider's attribute mapping may bring; nothing else."""
+    value = claims.get("email_verified")
+    return value is True or value == "true"  # never 1, "yes" or "True"
+
+
+def groups(claims: dict[str, Any]) -> list[str]:
+    """The member's `cognito:groups`, less the automatic groups of external providers
+    (`<user pool id>_<provider>`), which everyone who signs in through one joins."""
+    pool_id = user_pool_id(current_app.config)
+    found = claims.get("cognito:groups")
+    if not isinstance(found, list):
+        return []
+    return [group for group in found
+            if isinstance(group, str) and not is_automatic_group(group, pool_id)]
 
 
 def remember(author: Author, name: str, login: bool) -> None:

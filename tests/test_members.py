@@ -31,7 +31,9 @@ from tests.support.members import script_bearer as bearer
       "email_verified": True}, "ann_l"),
     ({"email": "ann.lee+blog@x.example", "email_verified": True}, "ann.lee+blog"),
     ({"email": "ann@x.example", "email_verified": False}, "Member"),
-    ({"email": "ann@x.example", "email_verified": "true"}, "Member"),  # exactly true
+    ({"email": "ann@x.example", "email_verified": "true"}, "ann"),  # as mapped
+    ({"email": "ann@x.example", "email_verified": "false"}, "Member"),
+    ({"email": "ann@x.example", "email_verified": "True"}, "Member"),  # exactly
     ({"email": "ann@x.example"}, "Member"),
     ({"name": 42, "preferred_username": ["ann"]}, "Member"),
     ({}, "Member"),

@@ -21,6 +21,7 @@ from flask import Flask
 from blog import create_app
 from blog import localcognito
 
+from .forms import find_form
 from .forms import submit
 from .servers import serve
 
@@ -115,6 +116,24 @@ class BrowsedSite(LocalSite):
         page = self.get(path)
         assert 'name="password"' in page.text
         return self.submit(page, username=email, password=PASSWORD)
+
+    def sign_in_at_stand_in(self, page: requests.Response, email: str,
+                            name: str = "") -> requests.Response:
+        """Submit a look-alike provider's sign-in page (`page`), as a browser would,
+        and follow the way back through the local Cognito to the blog."""
+        assert "Local stand-in for" in page.text, page.text[:300]
+        return self.submit(page, email=email, name=name)
+
+    def publish(self, title: str, body: str = "Some text") -> requests.Response:
+        """Publish a post through the write form; return its page."""
+        page = self.get("/posts/new")
+        form = find_form(page, skip="/auth/logout")
+        response = self.browser.post(
+            form.action, timeout=10,
+            data={**form.fields, "title": title, "body": body, "action": "publish"})
+        self.seen += [*response.history, response]
+        assert response.status_code == 200, response.text[:300]
+        return response
 
     def logout(self) -> requests.Response:
         page = self.get("/")
