@@ -3,6 +3,7 @@ moto's DynamoDB (index queries, never a Scan), and over real HTTP in local mode.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,9 @@ from tests.support.localsite import started
 
 
 def create(client, idp, username="alice", title="Hello", **fields) -> dict:
+    """Publish through the API, a millisecond after the last one (lists are newest
+    first, and two posts of the same millisecond are in id order)."""
+    time.sleep(0.002)
     response = client.post("/api/posts", json={"title": title, "body": "Words",
                                                **fields},
                            headers=bearer(idp, username))

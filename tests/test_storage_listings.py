@@ -239,10 +239,13 @@ def test_same_millisecond_posts_page_once_each(store: Store) -> None:
 
 
 def test_an_authors_posts_with_a_tag_are_exactly_those(store: Store) -> None:
-    mine = [create(store, f"A{n}", "b", tags=["t"] if n % 2 else ["u"]).id
-            for n in range(6)]
-    create(store, "B's", "b", author=B, tags=["t"])
-    create(store, "A's draft", "b", status=DRAFT, tags=["t"])
+    with time_machine.travel(T0, tick=False) as clock:  # one ms apart: a fixed order
+        mine = []
+        for n in range(6):
+            mine.append(create(store, f"A{n}", "b", tags=["t"] if n % 2 else ["u"]).id)
+            clock.shift(0.001)
+        create(store, "B's", "b", author=B, tags=["t"])
+        create(store, "A's draft", "b", status=DRAFT, tags=["t"])
     wanted = [post_id for n, post_id in enumerate(mine) if n % 2][::-1]
     assert listed(store, 1, author_id=A.id, tag="t") == wanted
     assert listed(store, 2, author_id=B.id, tag="u") == []
