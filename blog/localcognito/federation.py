@@ -181,11 +181,12 @@ def _truth(value: Any) -> bool:
 def sign_in(provider: str, claims: dict[str, Any]) -> str:
     """Make or update the federated user from the provider's claims; return its sub.
 
-    Attributes come through the pool's attribute mapping, at every sign-in.
+    Attributes come through the pool's attribute mapping, at every sign-in; the
+    username is the provider's `sub`, as Cognito derives it.
     """
     mapping = pool.attribute_mapping()
     values = {attribute: claims.get(claim) for attribute, claim in mapping.items()}
-    user_id = str(values.pop("username") or "")
+    user_id = str(claims.get("sub") or "")
     missing = [a for a in pool.required_attributes() if not values.get(a)]
     if not user_id:
         missing.append("username")

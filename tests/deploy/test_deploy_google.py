@@ -60,6 +60,9 @@ def test_the_provider_is_google_on_this_pool(template):
     # The pool requires email and name; email_verified keeps a Google email verified.
     assert provider["AttributeMapping"] == {
         "email": "email", "email_verified": "email_verified", "name": "name"}
+    # The local Cognito federates its look-alikes with the same mapping.
+    assert provider["AttributeMapping"] == localpool.rules()["identityProviders"][
+        "attributeMapping"]
     required = {a["Name"] for a in localpool.rules()["schema"] if a["Required"]}
     assert required <= set(provider["AttributeMapping"])
 
