@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Blueprint
 from flask import abort
-from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -17,8 +16,8 @@ from .auth import login_required
 from .members import FALLBACK
 from .members import bylines
 from .posts import PAGE_SIZE
+from .posts import author as signed_in_author
 from .storage import TAG
-from .storage import Author
 from .storage import get_store
 from .storage import normalise_tags
 from .storage import pages
@@ -30,7 +29,7 @@ MEMBER_ID_LENGTH = 24  # storage.member_id
 @bp.app_template_global()
 def my_author_id() -> str:
     """The signed-in member's id, for the "My posts" link."""
-    return Author(g.user.get("iss") or "", g.user["sub"]).id
+    return signed_in_author().id
 
 
 @bp.get("/authors/<author_id>")

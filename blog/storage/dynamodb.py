@@ -251,9 +251,9 @@ class DynamoDBStore:
                     tags: Sequence[str] | None = None) -> Post | None:
         for _ in range(ATTEMPTS):  # another save between the read and the write: again
             item = self.get_item(id)
-            if item is None or self.to_post(item).author != author:
+            before = self.to_post(item) if item else None
+            if before is None or before.author != author:
                 return None
-            before = self.to_post(item)
             if version is not None and before.updated_at != version:
                 raise PostChanged(before)
             # After the version read, even in the same millisecond (or on a host whose
